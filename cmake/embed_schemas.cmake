@@ -1,0 +1,12 @@
+# Writes OUT: a C++ file defining scim::core::EmbeddedSchemaFile(name) -> the text of schemas/NAME.
+file(GLOB files ${SCHEMA_DIR}/*.json)
+list(SORT files)
+set(body "// Generated from schemas/*.json by cmake/embed_schemas.cmake. Do not edit.\n#include <string_view>\nnamespace scim::core {\nstd::string_view EmbeddedSchemaFile(std::string_view name) {\n")
+foreach(f ${files})
+  get_filename_component(n ${f} NAME)
+  file(READ ${f} content)
+  string(APPEND body "  if (name == \"${n}\") return R\"scimd_json(${content})scimd_json\";\n")
+endforeach()
+string(APPEND body "  return {};\n}\n}  // namespace scim::core\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,63 @@
+#include "core/json.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace scim::core {
+
+Result<Json> ParseJson(std::string_view text) {
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 5: ...".
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    return Fail(ErrorType::kInvalidSyntax,
+                "Request body is not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
+  }
+}
+
+std::string DumpJson(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const Json* FindMember(const Json& object, std::string_view name) {
+  if (!object.is_object()) return nullptr;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (IEquals(it.key(), name)) return &it.value();
+  }
+  return nullptr;
+}
+
+Json* FindMember(Json& object, std::string_view name) {
+  return const_cast<Json*>(FindMember(static_cast<const Json&>(object), name));
+}
+
+size_t EraseMember(Json& object, std::string_view name) {
+  if (!object.is_object()) return 0;
+  size_t removed = 0;
+  for (auto it = object.begin(); it != object.end();) {
+    if (IEquals(it.key(), name)) {
+      it = object.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+}  // namespace scim::core

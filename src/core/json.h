@@ -1,0 +1,33 @@
+// The JSON document type used throughout scimd, and the few helpers every layer needs.
+// nlohmann's exceptions never leave json.cc: parsing returns a Result.
+// Objects keep insertion order (ordered_json) so responses read in schema order.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace scim::core {
+
+using Json = nlohmann::ordered_json;
+
+// Parses `text` as one JSON value. On failure: kInvalidSyntax with the byte offset and what was expected.
+Result<Json> ParseJson(std::string_view text);
+
+// Compact serialisation; invalid UTF-8 is replaced rather than thrown on.
+std::string DumpJson(const Json& value);
+
+// ASCII case-insensitive comparison: SCIM attribute names, schema URNs and operators are case-insensitive.
+bool IEquals(std::string_view a, std::string_view b);
+std::string ToLower(std::string_view text);
+
+// Case-insensitive member lookup in an object. Returns nullptr when `object` is not an object or has
+// no such member. When two keys differ only in case, the first wins.
+const Json* FindMember(const Json& object, std::string_view name);
+Json* FindMember(Json& object, std::string_view name);
+// Removes every member named `name` (any case). Returns how many were removed.
+size_t EraseMember(Json& object, std::string_view name);
+
+}  // namespace scim::core
