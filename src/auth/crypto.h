@@ -1,0 +1,35 @@
+// Randomness and hashing for credentials and ids, on libsodium. All functions are thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace scim::auth {
+
+// Must be called once before any other function here (sodium_init). Returns false if libsodium
+// cannot initialise (no entropy source).
+bool InitCrypto();
+
+// A random RFC 4122 version 4 UUID, lower-case ("f81d4fae-7dec-41d0-a765-00a0c91e6bf6").
+std::string NewUuid();
+
+// `bytes` random bytes as lower-case hex.
+std::string RandomHex(size_t bytes);
+
+// A bearer token secret: "scimd_" + 256 random bits in base64url (no padding).
+std::string NewTokenSecret();
+
+// SHA-256 of `secret` as lower-case hex. Tokens carry 256 random bits, so a fast hash is enough:
+// the database then holds nothing that can be replayed.
+std::string HashTokenSecret(std::string_view secret);
+
+// Constant-time equality of two strings of the same length (false when lengths differ).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Argon2id in libsodium's encoded form ("$argon2id$v=19$m=...") with OWASP's minimum parameters
+// (19 MiB, 2 passes). nullopt when memory cannot be allocated.
+std::optional<std::string> HashPassword(std::string_view password);
+bool VerifyPassword(const std::string& encoded_hash, std::string_view password);
+
+}  // namespace scim::auth

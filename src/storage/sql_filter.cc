@@ -1,0 +1,304 @@
+// Filter -> SQLite condition. See sql_filter.h.
+//
+// Every comparison is wrapped so that it yields 0 or 1, never NULL: `not (title eq "x")` must match
+// users that have no title, and SQL's three-valued logic would drop them.
+#include "storage/sql_filter.h"
+
+#include <fmt/format.h>
+#include <string_view>
+
+namespace scim::storage {
+namespace {
+
+using core::AttrType;
+using core::CompareOp;
+using core::ErrorType;
+using core::Fail;
+using core::Filter;
+using core::Json;
+
+// Where attribute references are evaluated: the resource row, or one element of a multi-valued
+// attribute inside a value filter (a json_each row), or one membership row.
+enum class Scope { kResource, kJsonElement, kMembership };
+
+class Translator {
+ public:
+  Translator(Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry, int first_param)
+      : kind_(kind), type_(type), registry_(registry), next_param_(first_param) {}
+
+  Result<std::string> Translate(const Filter& filter, Scope scope, const core::ResolvedAttr* outer,
+                                std::string_view element_alias) {
+    if (++depth_ > core::kMaxFilterDepth * 2) return Fail(ErrorType::kInvalidFilter, "Filter is nested too deeply");
+    auto result = std::visit(
+        [&](const auto& node) -> Result<std::string> { return Node(node, scope, outer, element_alias); },
+        filter.node);
+    --depth_;
+    return result;
+  }
+
+  std::vector<SqlParam> TakeParams() { return std::move(params_); }
+
+ private:
+  std::string Bind(SqlParam value) {
+    params_.push_back(std::move(value));
+    return "?" + std::to_string(next_param_++);
+  }
+
+  Result<std::string> Node(const core::Logical& node, Scope scope, const core::ResolvedAttr* outer,
+                           std::string_view alias) {
+    auto lhs = Translate(*node.lhs, scope, outer, alias);
+    if (!lhs) return lhs;
+    auto rhs = Translate(*node.rhs, scope, outer, alias);
+    if (!rhs) return rhs;
+    return "(" + *lhs + (node.op == core::LogicalOp::kAnd ? " AND " : " OR ") + *rhs + ")";
+  }
+
+  Result<std::string> Node(const core::Not& node, Scope scope, const core::ResolvedAttr* outer,
+                           std::string_view alias) {
+    auto inner = Translate(*node.inner, scope, outer, alias);
+    if (!inner) return inner;
+    return "(NOT " + *inner + ")";
+  }
+
+  Result<std::string> Node(const core::ValuePath& node, Scope scope, const core::ResolvedAttr*, std::string_view) {
+    if (scope != Scope::kResource) return Fail(ErrorType::kInvalidFilter, "Value filters cannot be nested");
+    auto resolved = Resolve(node.path);
+    if (!resolved) return std::unexpected(resolved.error());
+    const auto& attr = *resolved->attr;
+    if (!attr.multi_valued || attr.type != AttrType::kComplex || resolved->sub) {
+      return Fail(ErrorType::kInvalidFilter,
+                  fmt::format("'{}[...]' needs a multi-valued complex attribute", node.path.ToString()));
+    }
+    if (IsMembers(*resolved)) {
+      auto inner = Translate(*node.inner, Scope::kMembership, &*resolved, "m");
+      if (!inner) return inner;
+      return "EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = r.tenant_id AND m.group_id = r.id AND " +
+             *inner + ")";
+    }
+    int alias_number = ++alias_counter_;
+    std::string alias = "j" + std::to_string(alias_number);
+    auto inner = Translate(*node.inner, Scope::kJsonElement, &*resolved, alias);
+    if (!inner) return inner;
+    return fmt::format("EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})", JsonPath(*resolved, false),
+                       alias, *inner);
+  }
+
+  Result<std::string> Node(const core::Present& node, Scope scope, const core::ResolvedAttr* outer,
+                           std::string_view alias) {
+    return Comparison(node.path, std::nullopt, nullptr, scope, outer, alias);
+  }
+
+  Result<std::string> Node(const core::Compare& node, Scope scope, const core::ResolvedAttr* outer,
+                           std::string_view alias) {
+    return Comparison(node.path, node.op, &node.value, scope, outer, alias);
+  }
+
+  Result<core::ResolvedAttr> Resolve(const core::AttrPath& path) {
+    auto resolved = registry_.Resolve(type_, path);
+    if (!resolved) return Fail(ErrorType::kInvalidFilter, resolved.error().detail);
+    return resolved;
+  }
+
+  bool IsMembers(const core::ResolvedAttr& r) const {
+    return kind_ == Kind::kGroup && !r.in_extension && core::IEquals(r.attr->name, core::kMembersAttr);
+  }
+  bool IsGroupsOfUser(const core::ResolvedAttr& r) const {
+    return kind_ == Kind::kUser && !r.in_extension && core::IEquals(r.attr->name, "groups");
+  }
+
+  // '$."urn…"."name"' (+ '."sub"' when with_sub) for the attribute inside the stored document.
+  static std::string JsonPath(const core::ResolvedAttr& r, bool with_sub) {
+    std::string path = "$";
+    if (r.in_extension) path += ".\"" + r.schema->id + "\"";
+    path += ".\"" + r.attr->name + "\"";
+    if (with_sub && r.sub) path += ".\"" + r.sub->name + "\"";
+    return path;
+  }
+
+  // One comparison (op absent: `pr`). Builds the SQL for the attribute's value expression, then the
+  // operator over it.
+  Result<std::string> Comparison(const core::AttrPath& path, std::optional<CompareOp> op, const Json* value,
+                                 Scope scope, const core::ResolvedAttr* outer, std::string_view alias) {
+    if (scope == Scope::kJsonElement || scope == Scope::kMembership) {
+      // Inside a value filter: the path names a sub-attribute of the outer attribute.
+      const core::Attribute* sub = outer->attr->FindSub(path.name);
+      if (!sub || !path.sub.empty() || !path.urn.empty()) {
+        return Fail(ErrorType::kInvalidFilter,
+                    fmt::format("Unknown sub-attribute '{}' in '{}[...]'", path.ToString(), outer->attr->name));
+      }
+      if (scope == Scope::kMembership) {
+        std::string column;
+        if (core::IEquals(sub->name, "value")) {
+          column = "m.member_id";
+        } else if (core::IEquals(sub->name, "type")) {
+          column = "(CASE m.member_kind WHEN 1 THEN 'User' ELSE 'Group' END)";
+        } else {
+          return Fail(ErrorType::kInvalidFilter, "Members can be filtered on 'value' and 'type' only");
+        }
+        return Operator(column, *sub, op, value, path);
+      }
+      return Operator(fmt::format("json_extract({}.value, '$.\"{}\"')", alias, sub->name), *sub, op, value, path);
+    }
+
+    auto resolved = Resolve(path);
+    if (!resolved) return std::unexpected(resolved.error());
+    const core::Attribute& leaf = resolved->Leaf();
+    const std::string& top = resolved->attr->name;
+
+    if (!resolved->in_extension) {
+      // Columns the database indexes or computes.
+      if (core::IEquals(top, "id")) return Operator("r.id", leaf, op, value, path);
+      if (core::IEquals(top, "externalId")) return Operator("r.external_id", leaf, op, value, path);
+      if (kind_ == Kind::kUser && core::IEquals(top, "userName")) return Operator("r.user_name", leaf, op, value, path);
+      if (kind_ == Kind::kGroup && core::IEquals(top, "displayName"))
+        return Operator("r.display_name", leaf, op, value, path);
+      if (core::IEquals(top, "meta")) {
+        if (!resolved->sub) return Fail(ErrorType::kInvalidFilter, "Filter on 'meta' needs a sub-attribute");
+        const std::string& sub = resolved->sub->name;
+        if (core::IEquals(sub, "created")) return Operator("r.created", leaf, op, value, path);
+        if (core::IEquals(sub, "lastModified")) return Operator("r.last_modified", leaf, op, value, path);
+        if (core::IEquals(sub, "resourceType"))
+          return Operator(fmt::format("'{}'", KindName(kind_)), leaf, op, value, path);
+        if (core::IEquals(sub, "version"))
+          return Operator("('W/\"' || r.version || '\"')", leaf, op, value, path);
+        return Fail(ErrorType::kInvalidFilter, fmt::format("Cannot filter on '{}'", path.ToString()));
+      }
+      if (IsMembers(*resolved) || IsGroupsOfUser(*resolved)) {
+        bool members = IsMembers(*resolved);
+        std::string sub = resolved->sub ? resolved->sub->name : "value";
+        if (!core::IEquals(sub, "value")) {
+          return Fail(ErrorType::kInvalidFilter,
+                      fmt::format("'{}' can be filtered on its 'value' only", resolved->attr->name));
+        }
+        auto cmp = Operator(members ? "m.member_id" : "m.group_id", leaf.sub_attributes.empty() ? leaf : *leaf.FindSub("value"),
+                            op, value, path);
+        if (!cmp) return cmp;
+        return fmt::format("EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = r.tenant_id AND {} = r.id AND {})",
+                           members ? "m.group_id" : "m.member_id", *cmp);
+      }
+      if (kind_ == Kind::kUser && core::IEquals(top, "emails") && op == CompareOp::kEq && value &&
+          value->is_string() && (!resolved->sub || core::IEquals(resolved->sub->name, "value"))) {
+        return fmt::format(
+            "EXISTS (SELECT 1 FROM resource_emails e WHERE e.resource_seq = r.seq AND e.value_lower = lower({}))",
+            Bind(value->get<std::string>()));
+      }
+    }
+
+    if (resolved->attr->multi_valued) {
+      // Any element matches. Complex elements compare their sub-attribute ("value" when none named).
+      int alias_number = ++alias_counter_;
+      std::string a = "j" + std::to_string(alias_number);
+      std::string element;
+      const core::Attribute* compared = &leaf;
+      if (resolved->attr->type == AttrType::kComplex) {
+        const core::Attribute* sub = resolved->sub ? resolved->sub : resolved->attr->FindSub("value");
+        if (!sub) return Fail(ErrorType::kInvalidFilter, fmt::format("'{}' has no 'value' to compare", top));
+        compared = sub;
+        element = fmt::format("json_extract({}.value, '$.\"{}\"')", a, sub->name);
+      } else {
+        element = a + ".value";
+      }
+      auto cmp = Operator(element, *compared, op, value, path);
+      if (!cmp) return cmp;
+      return fmt::format("EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})", JsonPath(*resolved, false), a,
+                         *cmp);
+    }
+    return Operator(fmt::format("json_extract(r.body, '{}')", JsonPath(*resolved, true)), leaf, op, value, path);
+  }
+
+  // `column op value` as 0/1 for the attribute's type and case sensitivity.
+  Result<std::string> Operator(const std::string& column, const core::Attribute& attr, std::optional<CompareOp> op,
+                               const Json* value, const core::AttrPath& path) {
+    if (!op) {  // pr
+      if (attr.type == AttrType::kComplex) return fmt::format("({} IS NOT NULL)", column);
+      return fmt::format("COALESCE({} IS NOT NULL AND {} <> '', 0)", column, column);
+    }
+    if (value->is_null()) {
+      if (*op == CompareOp::kEq) return fmt::format("({} IS NULL)", column);
+      if (*op == CompareOp::kNe) return fmt::format("({} IS NOT NULL)", column);
+      return Fail(ErrorType::kInvalidFilter, fmt::format("'{}' cannot be compared to null with that operator", path.ToString()));
+    }
+    if (attr.type == AttrType::kComplex) {
+      return Fail(ErrorType::kInvalidFilter,
+                  fmt::format("'{}' is complex: compare one of its sub-attributes instead", path.ToString()));
+    }
+    if (attr.type == AttrType::kBoolean) {
+      std::optional<bool> b;
+      if (value->is_boolean()) b = value->get<bool>();
+      if (value->is_string()) {  // Entra: primary eq "True"
+        if (core::IEquals(value->get_ref<const std::string&>(), "true")) b = true;
+        if (core::IEquals(value->get_ref<const std::string&>(), "false")) b = false;
+      }
+      if (!b || (*op != CompareOp::kEq && *op != CompareOp::kNe)) {
+        return Fail(ErrorType::kInvalidFilter,
+                    fmt::format("'{}' is a boolean: use eq or ne with true or false", path.ToString()));
+      }
+      std::string p = Bind(int64_t{*b ? 1 : 0});
+      // json_extract yields 1/0 for JSON true/false.
+      if (*op == CompareOp::kEq) return fmt::format("COALESCE({} = {}, 0)", column, p);
+      return fmt::format("COALESCE({} <> {}, 1)", column, p);
+    }
+    if (attr.type == AttrType::kInteger || attr.type == AttrType::kDecimal) {
+      if (!value->is_number()) {
+        return Fail(ErrorType::kInvalidFilter, fmt::format("'{}' is a number: compare it to a number", path.ToString()));
+      }
+      std::string p = value->is_number_integer() ? Bind(value->get<int64_t>()) : Bind(value->get<double>());
+      return NumericOrOrdered(column, *op, p, path);
+    }
+    // Strings, references, dateTimes, binary.
+    if (!value->is_string()) {
+      return Fail(ErrorType::kInvalidFilter, fmt::format("'{}' is a string: compare it to a quoted string", path.ToString()));
+    }
+    const std::string& text = value->get_ref<const std::string&>();
+    bool exact = attr.case_exact || attr.type == AttrType::kDateTime || attr.type == AttrType::kBinary;
+    std::string col = exact ? column : "lower(" + column + ")";
+    std::string p = Bind(exact ? text : core::ToLower(text));
+    switch (*op) {
+      case CompareOp::kEq: return fmt::format("COALESCE({} = {}, 0)", col, p);
+      case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, 1)", col, p);
+      case CompareOp::kCo: return fmt::format("COALESCE(instr({}, {}) > 0, 0)", col, p);
+      case CompareOp::kSw: return fmt::format("COALESCE(instr({}, {}) = 1, 0)", col, p);
+      case CompareOp::kEw:
+        return fmt::format("COALESCE(length({0}) >= length({1}) AND substr({0}, length({0}) - length({1}) + 1) = {1}, 0)",
+                           col, p);
+      default: return NumericOrOrdered(col, *op, p, path);
+    }
+  }
+
+  static Result<std::string> NumericOrOrdered(const std::string& column, CompareOp op, const std::string& p,
+                                              const core::AttrPath& path) {
+    const char* sql_op = nullptr;
+    switch (op) {
+      case CompareOp::kEq: sql_op = "="; break;
+      case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, 1)", column, p);
+      case CompareOp::kGt: sql_op = ">"; break;
+      case CompareOp::kGe: sql_op = ">="; break;
+      case CompareOp::kLt: sql_op = "<"; break;
+      case CompareOp::kLe: sql_op = "<="; break;
+      default:
+        return Fail(ErrorType::kInvalidFilter,
+                    fmt::format("'{}' is a number: co, sw and ew do not apply", path.ToString()));
+    }
+    return fmt::format("COALESCE({} {} {}, 0)", column, sql_op, p);
+  }
+
+  Kind kind_;
+  const core::ResourceType& type_;
+  const core::SchemaRegistry& registry_;
+  int next_param_;
+  int alias_counter_ = 0;
+  int depth_ = 0;
+  std::vector<SqlParam> params_;
+};
+
+}  // namespace
+
+Result<SqlCondition> FilterToSqlite(const core::Filter& filter, Kind kind, const core::ResourceType& type,
+                                    const core::SchemaRegistry& registry, int first_param) {
+  Translator translator(kind, type, registry, first_param);
+  auto sql = translator.Translate(filter, Scope::kResource, nullptr, "");
+  if (!sql) return std::unexpected(sql.error());
+  return SqlCondition{std::move(*sql), translator.TakeParams()};
+}
+
+}  // namespace scim::storage

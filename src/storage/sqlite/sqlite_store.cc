@@ -1,0 +1,696 @@
+// SQLite implementation of Store. See sqlite_store.h for the durability and concurrency model.
+#include "storage/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/json.h"
+#include "storage/sqlite/connection.h"
+
+namespace scim::storage {
+namespace {
+
+using core::ErrorType;
+using core::Fail;
+using sqlite::Connection;
+using sqlite::Statement;
+
+// Schema versions, applied in order inside one transaction each. Never edit a shipped entry:
+// append a new one.
+constexpr const char* kMigrations[] = {
+    // 1: tenants, tokens, resources with their indexed columns, email index, memberships.
+    R"sql(
+CREATE TABLE tenants (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  created TEXT NOT NULL,
+  settings TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX tenants_name ON tenants(lower(name));
+
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  expires TEXT,
+  last_used TEXT,
+  revoked TEXT
+);
+CREATE INDEX tokens_tenant ON tokens(tenant_id);
+
+CREATE TABLE resources (
+  seq INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  kind INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  user_name TEXT,
+  external_id TEXT,
+  display_name TEXT,
+  body TEXT NOT NULL,
+  password_hash TEXT,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX resources_id ON resources(tenant_id, kind, id);
+CREATE UNIQUE INDEX resources_user_name ON resources(tenant_id, kind, lower(user_name)) WHERE user_name IS NOT NULL;
+CREATE INDEX resources_external_id ON resources(tenant_id, kind, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX resources_display_name ON resources(tenant_id, kind, lower(display_name));
+CREATE INDEX resources_last_modified ON resources(tenant_id, kind, last_modified);
+
+CREATE TABLE resource_emails (
+  resource_seq INTEGER NOT NULL REFERENCES resources(seq) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL,
+  value_lower TEXT NOT NULL
+);
+CREATE INDEX resource_emails_value ON resource_emails(tenant_id, value_lower);
+CREATE INDEX resource_emails_seq ON resource_emails(resource_seq);
+
+CREATE TABLE memberships (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  group_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  member_kind INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, group_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_member ON memberships(tenant_id, member_id);
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+constexpr const char* kResourceColumns = "id, body, created, last_modified, version";
+
+StoredResource ReadResource(const Statement& s) {
+  return StoredResource{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+}
+
+TokenRecord ReadToken(const Statement& s) {
+  TokenRecord t;
+  t.id = s.Text(0);
+  t.tenant.value = s.Int(1);
+  t.tenant_name = s.Text(2);
+  t.label = s.Text(3);
+  t.created = s.Text(4);
+  t.expires = s.OptionalText(5);
+  t.last_used = s.OptionalText(6);
+  t.revoked = s.OptionalText(7);
+  return t;
+}
+constexpr const char* kTokenSelect =
+    "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked "
+    "FROM tokens t JOIN tenants n ON n.id = t.tenant_id ";
+
+Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id) {
+  auto s = db.Prepare(std::string("SELECT ") + kResourceColumns +
+                      " FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
+  if (!s) return std::unexpected(s.error());
+  s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id);
+  auto row = s->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<StoredResource>();
+  return std::optional<StoredResource>(ReadResource(*s));
+}
+
+// Runs `sql` with `bind` applied and collects rows with `read`.
+template <class T, class BindFn, class ReadFn>
+Result<std::vector<T>> Query(Connection& db, const std::string& sql, BindFn bind, ReadFn read) {
+  auto s = db.Prepare(sql);
+  if (!s) return std::unexpected(s.error());
+  bind(*s);
+  std::vector<T> rows;
+  while (true) {
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    rows.push_back(read(*s));
+  }
+  return rows;
+}
+
+class SqliteWriteTxn final : public WriteTxn {
+ public:
+  explicit SqliteWriteTxn(Connection& db) : db_(db) {}
+
+  Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) override {
+    return GetResource(db_, tenant, kind, id);
+  }
+
+  Result<void> Insert(TenantId tenant, Kind kind, const ResourceRow& row) override {
+    auto s = db_.Prepare(
+        "INSERT INTO resources (tenant_id, kind, id, user_name, external_id, display_name, body, password_hash, "
+        "created, last_modified, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, row.id).Bind(4, row.user_name);
+    s->Bind(5, row.external_id).Bind(6, row.display_name).Bind(7, row.body).Bind(8, row.password_hash);
+    s->Bind(9, row.created).Bind(10, row.last_modified).Bind(11, row.version);
+    auto done = s->Run();
+    if (!done) return UniquenessOr(done.error(), row);
+    return WriteEmails(tenant, db_.LastInsertRowId(), row.emails, /*replace=*/false);
+  }
+
+  Result<void> Update(TenantId tenant, Kind kind, const ResourceRow& row) override {
+    auto seq = Seq(tenant, kind, row.id);
+    if (!seq) return std::unexpected(seq.error());
+    if (!*seq) return Fail(ErrorType::kNotFound, std::string(KindName(kind)) + " " + row.id + " not found");
+    auto s = db_.Prepare(
+        "UPDATE resources SET user_name = ?2, external_id = ?3, display_name = ?4, body = ?5, "
+        "password_hash = COALESCE(?6, password_hash), last_modified = ?7, version = ?8 WHERE seq = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, **seq).Bind(2, row.user_name).Bind(3, row.external_id).Bind(4, row.display_name).Bind(5, row.body);
+    s->Bind(6, row.password_hash).Bind(7, row.last_modified).Bind(8, row.version);
+    auto done = s->Run();
+    if (!done) return UniquenessOr(done.error(), row);
+    return WriteEmails(tenant, **seq, row.emails, /*replace=*/true);
+  }
+
+  Result<void> Touch(TenantId tenant, Kind kind, const std::string& id, const std::string& last_modified,
+                     int64_t version) override {
+    auto s = db_.Prepare(
+        "UPDATE resources SET last_modified = ?4, version = ?5 WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id).Bind(4, last_modified);
+    s->Bind(5, version);
+    auto done = s->Run();
+    if (!done) return done;
+    if (db_.Changes() == 0) return Fail(ErrorType::kNotFound, std::string(KindName(kind)) + " " + id + " not found");
+    return {};
+  }
+
+  Result<bool> Delete(TenantId tenant, Kind kind, const std::string& id, const std::string& now) override {
+    auto seq = Seq(tenant, kind, id);
+    if (!seq) return std::unexpected(seq.error());
+    if (!*seq) return false;
+    // Groups that lose this member change too.
+    auto touch = db_.Prepare(
+        "UPDATE resources SET version = version + 1, last_modified = ?3 WHERE tenant_id = ?1 AND kind = 2 AND id IN "
+        "(SELECT group_id FROM memberships WHERE tenant_id = ?1 AND member_id = ?2)");
+    if (!touch) return std::unexpected(touch.error());
+    touch->Bind(1, tenant.value).Bind(2, id).Bind(3, now);
+    if (auto r = touch->Run(); !r) return std::unexpected(r.error());
+    for (const char* sql : {"DELETE FROM memberships WHERE tenant_id = ?1 AND member_id = ?2",
+                            "DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2"}) {
+      auto s = db_.Prepare(sql);
+      if (!s) return std::unexpected(s.error());
+      s->Bind(1, tenant.value).Bind(2, id);
+      if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    }
+    for (const char* sql : {"DELETE FROM resource_emails WHERE resource_seq = ?1", "DELETE FROM resources WHERE seq = ?1"}) {
+      auto s = db_.Prepare(sql);
+      if (!s) return std::unexpected(s.error());
+      s->Bind(1, **seq);
+      if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    }
+    return true;
+  }
+
+  Result<MemberChangeResult> ApplyMemberOps(TenantId tenant, const std::string& group_id,
+                                            const std::vector<core::MemberOp>& ops, bool reject_unknown) override {
+    MemberChangeResult result;
+    for (const auto& op : ops) {
+      Result<void> step;
+      switch (op.kind) {
+        case core::MemberOp::Kind::kAdd:
+          for (const auto& m : op.members) {
+            step = AddMember(tenant, group_id, m, reject_unknown, result);
+            if (!step) return std::unexpected(step.error());
+          }
+          break;
+        case core::MemberOp::Kind::kRemove:
+          for (const auto& m : op.members) {
+            step = RemoveMember(tenant, group_id, m.value, result);
+            if (!step) return std::unexpected(step.error());
+          }
+          break;
+        case core::MemberOp::Kind::kRemoveAll:
+          step = RemoveAll(tenant, group_id, result);
+          if (!step) return std::unexpected(step.error());
+          break;
+        case core::MemberOp::Kind::kReplaceAll: {
+          step = ReplaceAll(tenant, group_id, op.members, reject_unknown, result);
+          if (!step) return std::unexpected(step.error());
+          break;
+        }
+        case core::MemberOp::Kind::kRemoveWhere: {
+          auto current = CurrentMembers(tenant, group_id);
+          if (!current) return std::unexpected(current.error());
+          for (const auto& [member_id, kind] : *current) {
+            core::Json element = {{"value", member_id}, {"type", KindName(kind)}};
+            if (op.where && core::Matches(*op.where, element)) {
+              step = RemoveMember(tenant, group_id, member_id, result);
+              if (!step) return std::unexpected(step.error());
+            }
+          }
+          break;
+        }
+      }
+    }
+    return result;
+  }
+
+  Result<Tenant> CreateTenant(const std::string& name, const std::string& created) override {
+    auto s = db_.Prepare("INSERT INTO tenants (name, created) VALUES (?1, ?2)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, name).Bind(2, created);
+    auto done = s->Run();
+    if (!done) {
+      if (done.error().type == ErrorType::kConflict) {
+        return Fail(ErrorType::kConflict, "Tenant '" + name + "' already exists");
+      }
+      return std::unexpected(done.error());
+    }
+    return Tenant{TenantId{db_.LastInsertRowId()}, name, created, "{}"};
+  }
+
+  Result<bool> DeleteTenant(const std::string& name) override {
+    auto s = db_.Prepare("SELECT id FROM tenants WHERE lower(name) = lower(?1)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, name);
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return false;
+    int64_t id = s->Int(0);
+    for (const char* sql :
+         {"DELETE FROM resource_emails WHERE tenant_id = ?1", "DELETE FROM memberships WHERE tenant_id = ?1",
+          "DELETE FROM resources WHERE tenant_id = ?1", "DELETE FROM tokens WHERE tenant_id = ?1",
+          "DELETE FROM tenants WHERE id = ?1"}) {
+      auto d = db_.Prepare(sql);
+      if (!d) return std::unexpected(d.error());
+      d->Bind(1, id);
+      if (auto r = d->Run(); !r) return std::unexpected(r.error());
+    }
+    return true;
+  }
+
+  Result<void> InsertToken(const TokenRecord& token, const std::string& hash) override {
+    auto s = db_.Prepare(
+        "INSERT INTO tokens (id, tenant_id, hash, label, created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, token.id).Bind(2, token.tenant.value).Bind(3, hash).Bind(4, token.label).Bind(5, token.created);
+    s->Bind(6, token.expires);
+    return s->Run();
+  }
+
+  Result<bool> RevokeToken(TenantId tenant, const std::string& token_id, const std::string& when) override {
+    auto s = db_.Prepare(
+        "UPDATE tokens SET revoked = COALESCE(revoked, ?3) WHERE tenant_id = ?1 AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, token_id).Bind(3, when);
+    auto done = s->Run();
+    if (!done) return std::unexpected(done.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<void> TouchToken(const std::string& token_id, const std::string& when) override {
+    auto s = db_.Prepare("UPDATE tokens SET last_used = ?2 WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, token_id).Bind(2, when);
+    return s->Run();
+  }
+
+ private:
+  // A unique-constraint failure on insert/update of a resource means the userName is taken (the id
+  // is generated by us and never collides in practice).
+  static Result<void> UniquenessOr(const core::Error& error, const ResourceRow& row) {
+    if (error.type == ErrorType::kConflict && row.user_name) {
+      return Fail(ErrorType::kUniqueness, "userName '" + *row.user_name + "' is already taken in this tenant");
+    }
+    return std::unexpected(error);
+  }
+
+  Result<std::optional<int64_t>> Seq(TenantId tenant, Kind kind, const std::string& id) {
+    auto s = db_.Prepare("SELECT seq FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id);
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<int64_t>();
+    return std::optional<int64_t>(s->Int(0));
+  }
+
+  Result<void> WriteEmails(TenantId tenant, int64_t seq, const std::vector<std::string>& emails, bool replace) {
+    if (replace) {
+      auto d = db_.Prepare("DELETE FROM resource_emails WHERE resource_seq = ?1");
+      if (!d) return std::unexpected(d.error());
+      d->Bind(1, seq);
+      if (auto r = d->Run(); !r) return r;
+    }
+    for (const auto& email : emails) {
+      auto s = db_.Prepare("INSERT INTO resource_emails (resource_seq, tenant_id, value_lower) VALUES (?1, ?2, ?3)");
+      if (!s) return std::unexpected(s.error());
+      s->Bind(1, seq).Bind(2, tenant.value).Bind(3, core::ToLower(email));
+      if (auto r = s->Run(); !r) return r;
+    }
+    return {};
+  }
+
+  // The kind of the resource `id` names in the tenant, if any.
+  Result<std::optional<Kind>> KindOf(TenantId tenant, const std::string& id) {
+    auto s = db_.Prepare("SELECT kind FROM resources WHERE tenant_id = ?1 AND kind IN (1, 2) AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, id);
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<Kind>();
+    return std::optional<Kind>(static_cast<Kind>(s->Int(0)));
+  }
+
+  Result<void> AddMember(TenantId tenant, const std::string& group_id, const core::Member& member, bool reject_unknown,
+                         MemberChangeResult& result) {
+    auto kind = KindOf(tenant, member.value);
+    if (!kind) return std::unexpected(kind.error());
+    if (!*kind || member.value == group_id) {
+      if (reject_unknown) {
+        return Fail(ErrorType::kInvalidValue,
+                    "Member '" + member.value + "' is not a user or group of this tenant");
+      }
+      result.unknown_members.push_back(member.value);
+      return {};
+    }
+    auto s = db_.Prepare(
+        "INSERT OR IGNORE INTO memberships (tenant_id, group_id, member_id, member_kind) VALUES (?1, ?2, ?3, ?4)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, group_id).Bind(3, member.value).Bind(4, int64_t{static_cast<int>(**kind)});
+    if (auto r = s->Run(); !r) return r;
+    if (db_.Changes() > 0) result.changed = true;
+    return {};
+  }
+
+  Result<void> RemoveMember(TenantId tenant, const std::string& group_id, const std::string& member_id,
+                            MemberChangeResult& result) {
+    auto s = db_.Prepare("DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, group_id).Bind(3, member_id);
+    if (auto r = s->Run(); !r) return r;
+    if (db_.Changes() > 0) result.changed = true;
+    return {};
+  }
+
+  Result<void> RemoveAll(TenantId tenant, const std::string& group_id, MemberChangeResult& result) {
+    auto s = db_.Prepare("DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, group_id);
+    if (auto r = s->Run(); !r) return r;
+    if (db_.Changes() > 0) result.changed = true;
+    return {};
+  }
+
+  Result<std::vector<std::pair<std::string, Kind>>> CurrentMembers(TenantId tenant, const std::string& group_id) {
+    return Query<std::pair<std::string, Kind>>(
+        db_, "SELECT member_id, member_kind FROM memberships WHERE tenant_id = ?1 AND group_id = ?2",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, group_id); },
+        [](const Statement& s) { return std::pair{s.Text(0), static_cast<Kind>(s.Int(1))}; });
+  }
+
+  // The membership becomes exactly `members`: only the difference is written.
+  Result<void> ReplaceAll(TenantId tenant, const std::string& group_id, const std::vector<core::Member>& members,
+                          bool reject_unknown, MemberChangeResult& result) {
+    auto current = CurrentMembers(tenant, group_id);
+    if (!current) return std::unexpected(current.error());
+    std::set<std::string> wanted;
+    for (const auto& m : members) wanted.insert(m.value);
+    for (const auto& [member_id, kind] : *current) {
+      if (!wanted.contains(member_id)) {
+        if (auto r = RemoveMember(tenant, group_id, member_id, result); !r) return r;
+      }
+    }
+    for (const auto& m : members) {
+      if (auto r = AddMember(tenant, group_id, m, reject_unknown, result); !r) return r;
+    }
+    return {};
+  }
+
+  Connection& db_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, std::unique_ptr<Connection> writer) : path_(std::move(path)), writer_(std::move(writer)) {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_thread_.join();
+  }
+
+  void Write(WriteFn fn, WriteDone done) override {
+    {
+      std::lock_guard lock(queue_mu_);
+      queue_.push_back(Job{std::move(fn), std::move(done)});
+    }
+    queue_cv_.notify_one();
+  }
+
+  Result<std::optional<Tenant>> FindTenant(const std::string& name) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto rows = Query<Tenant>(
+        *db->connection, "SELECT id, name, created, settings FROM tenants WHERE lower(name) = lower(?1)",
+        [&](Statement& s) { s.Bind(1, name); },
+        [](const Statement& s) { return Tenant{TenantId{s.Int(0)}, s.Text(1), s.Text(2), s.Text(3)}; });
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<Tenant>();
+    return std::optional<Tenant>(std::move(rows->front()));
+  }
+
+  Result<std::vector<Tenant>> ListTenants() override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<Tenant>(
+        *db->connection, "SELECT id, name, created, settings FROM tenants ORDER BY name", [](Statement&) {},
+        [](const Statement& s) { return Tenant{TenantId{s.Int(0)}, s.Text(1), s.Text(2), s.Text(3)}; });
+  }
+
+  Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto rows = Query<TokenRecord>(
+        *db->connection, std::string(kTokenSelect) + "WHERE t.hash = ?1", [&](Statement& s) { s.Bind(1, hash); },
+        ReadToken);
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<TokenRecord>();
+    return std::optional<TokenRecord>(std::move(rows->front()));
+  }
+
+  Result<std::vector<TokenRecord>> ListTokens(TenantId tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<TokenRecord>(
+        *db->connection, std::string(kTokenSelect) + "WHERE t.tenant_id = ?1 ORDER BY t.created, t.id",
+        [&](Statement& s) { s.Bind(1, tenant.value); }, ReadToken);
+  }
+
+  Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return GetResource(*db->connection, tenant, kind, id);
+  }
+
+  Result<ListResult> List(TenantId tenant, Kind kind, const core::ResourceType& type,
+                          const core::SchemaRegistry& registry, const ListRequest& request) override {
+    std::string where = "r.tenant_id = ?1 AND r.kind = ?2";
+    std::vector<SqlParam> params;
+    if (request.filter) {
+      auto condition = FilterToSqlite(*request.filter, kind, type, registry, 3);
+      if (!condition) return std::unexpected(condition.error());
+      where += " AND " + condition->sql;
+      params = std::move(condition->params);
+    }
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto bind = [&](Statement& s) {
+      s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)});
+      for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i) + 3, params[i]);
+    };
+    // One read transaction so the count and the page agree.
+    if (auto r = db->connection->Exec("BEGIN"); !r) return std::unexpected(r.error());
+    struct EndRead {
+      Connection& c;
+      ~EndRead() { (void)c.Exec("COMMIT"); }
+    } end_read{*db->connection};
+
+    ListResult result;
+    auto count = Query<int64_t>(*db->connection, "SELECT count(*) FROM resources r WHERE " + where, bind,
+                                [](const Statement& s) { return s.Int(0); });
+    if (!count) return std::unexpected(count.error());
+    result.total = count->empty() ? 0 : count->front();
+    if (request.count <= 0 || request.start_index > result.total) return result;
+    int first_page_param = static_cast<int>(params.size()) + 3;
+    auto page = Query<StoredResource>(
+        *db->connection,
+        std::string("SELECT ") + kResourceColumns + " FROM resources r WHERE " + where + " ORDER BY r.seq LIMIT ?" +
+            std::to_string(first_page_param) + " OFFSET ?" + std::to_string(first_page_param + 1),
+        [&](Statement& s) {
+          bind(s);
+          s.Bind(first_page_param, request.count).Bind(first_page_param + 1, request.start_index - 1);
+        },
+        ReadResource);
+    if (!page) return std::unexpected(page.error());
+    result.resources = std::move(*page);
+    return result;
+  }
+
+  Result<std::vector<MemberRow>> Members(TenantId tenant, const std::string& group_id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<MemberRow>(
+        *db->connection,
+        "SELECT m.member_id, m.member_kind, COALESCE(r.display_name, r.user_name, '') FROM memberships m "
+        "LEFT JOIN resources r ON r.tenant_id = m.tenant_id AND r.kind = m.member_kind AND r.id = m.member_id "
+        "WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY m.member_id",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, group_id); },
+        [](const Statement& s) { return MemberRow{s.Text(0), static_cast<Kind>(s.Int(1)), s.Text(2)}; });
+  }
+
+  Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<GroupRef>(
+        *db->connection,
+        "SELECT m.group_id, COALESCE(g.display_name, '') FROM memberships m "
+        "JOIN resources g ON g.tenant_id = m.tenant_id AND g.kind = 2 AND g.id = m.group_id "
+        "WHERE m.tenant_id = ?1 AND m.member_id = ?2 ORDER BY g.display_name, m.group_id",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, member_id); },
+        [](const Statement& s) { return GroupRef{s.Text(0), s.Text(1)}; });
+  }
+
+ private:
+  struct Job {
+    WriteFn fn;
+    WriteDone done;
+  };
+
+  // A read connection borrowed from the pool for the lifetime of the lease.
+  struct ReaderLease {
+    SqliteStore* store;
+    std::unique_ptr<Connection> connection;
+    ReaderLease(SqliteStore* s, std::unique_ptr<Connection> c) : store(s), connection(std::move(c)) {}
+    ReaderLease(ReaderLease&& other) noexcept = default;
+    ~ReaderLease() {
+      if (connection) {
+        std::lock_guard lock(store->readers_mu_);
+        store->idle_readers_.push_back(std::move(connection));
+      }
+    }
+  };
+
+  Result<ReaderLease> Reader() {
+    {
+      std::lock_guard lock(readers_mu_);
+      if (!idle_readers_.empty()) {
+        auto c = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+        return ReaderLease(this, std::move(c));
+      }
+    }
+    auto c = Connection::Open(path_, /*read_only=*/true);
+    if (!c) return std::unexpected(c.error());
+    return ReaderLease(this, std::move(*c));
+  }
+
+  // Group commit: everything queued runs in one transaction, each job in its own savepoint; the
+  // completions run after the COMMIT is durable.
+  void WriterLoop() {
+    constexpr size_t kMaxBatch = 512;
+    while (true) {
+      std::vector<Job> batch;
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      std::vector<Result<void>> results(batch.size());
+      auto begin = writer_->Exec("BEGIN IMMEDIATE");
+      if (!begin) {
+        for (auto& job : batch) job.done(std::unexpected(begin.error()));
+        continue;
+      }
+      SqliteWriteTxn txn(*writer_);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        results[i] = RunInSavepoint(txn, batch[i].fn);
+      }
+      auto commit = writer_->Exec("COMMIT");
+      if (!commit) {
+        (void)writer_->Exec("ROLLBACK");
+        for (auto& r : results) {
+          if (r) r = std::unexpected(commit.error());
+        }
+      }
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    }
+  }
+
+  Result<void> RunInSavepoint(SqliteWriteTxn& txn, const WriteFn& fn) {
+    if (auto r = writer_->Exec("SAVEPOINT job"); !r) return r;
+    Result<void> result;
+    try {
+      result = fn(txn);
+    } catch (const std::exception& e) {
+      result = Fail(ErrorType::kInternal, std::string("Write failed: ") + e.what());
+    }
+    if (!result) (void)writer_->Exec("ROLLBACK TO job");
+    (void)writer_->Exec("RELEASE job");
+    return result;
+  }
+
+  // Constant after construction.
+  const std::string path_;
+  std::unique_ptr<Connection> writer_;  // used by the writer thread only (and Open before it starts)
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;  // guarded by queue_mu_
+  std::thread writer_thread_;
+};
+
+Result<void> Migrate(Connection& db) {
+  if (auto r = db.Exec("PRAGMA journal_mode=WAL;"); !r) return r;
+  auto version_stmt = db.Prepare("PRAGMA user_version");
+  if (!version_stmt) return std::unexpected(version_stmt.error());
+  auto row = version_stmt->Step();
+  if (!row) return std::unexpected(row.error());
+  int version = static_cast<int>(version_stmt->Int(0));
+  if (version > kSchemaVersion) {
+    return Fail(ErrorType::kInternal, "The database schema is version " + std::to_string(version) +
+                                          " but this scimd knows up to " + std::to_string(kSchemaVersion) +
+                                          ": it was written by a newer scimd. Upgrade scimd.");
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    std::string script = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                         "PRAGMA user_version = " + std::to_string(v + 1) + ";COMMIT;";
+    if (auto r = db.Exec(script.c_str()); !r) {
+      (void)db.Exec("ROLLBACK");
+      return Fail(r.error().type, "Migration to schema version " + std::to_string(v + 1) + " failed: " + r.error().detail);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  auto writer = Connection::Open(path, /*read_only=*/false);
+  if (!writer) return std::unexpected(writer.error());
+  if (auto r = Migrate(**writer); !r) return std::unexpected(r.error());
+  return std::unique_ptr<Store>(new SqliteStore(path, std::move(*writer)));
+}
+
+}  // namespace scim::storage

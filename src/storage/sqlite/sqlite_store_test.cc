@@ -1,0 +1,310 @@
+// The SQLite store against a real database file in a temporary directory.
+#include "storage/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "core/filter.h"
+#include "core/schema.h"
+
+namespace scim::storage {
+namespace {
+
+using core::MemberOp;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("scimd-store-" + std::to_string(::getpid()) + "-" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto store = OpenSqliteStore((dir_ / "scimd.db").string());
+    ASSERT_TRUE(store) << store.error().detail;
+    store_ = std::move(*store);
+    auto registry = core::SchemaRegistry::LoadDefault();
+    ASSERT_TRUE(registry) << registry.error().detail;
+    registry_ = *registry;
+    tenant_ = MakeTenant("acme");
+    other_ = MakeTenant("globex");
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  TenantId MakeTenant(const std::string& name) {
+    TenantId id;
+    auto r = store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+      auto t = txn.CreateTenant(name, "2026-01-01T00:00:00.000Z");
+      if (!t) return std::unexpected(t.error());
+      id = t->id;
+      return {};
+    });
+    EXPECT_TRUE(r) << r.error().detail;
+    return id;
+  }
+
+  static ResourceRow User(const std::string& id, const std::string& user_name, const std::string& email = "") {
+    ResourceRow row;
+    row.id = id;
+    row.user_name = user_name;
+    row.body = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":")" + user_name +
+               R"(","active":true,"title":"Engineer")" +
+               (email.empty() ? "" : R"(,"emails":[{"value":")" + email + R"(","type":"work"}])") + "}";
+    if (!email.empty()) row.emails.push_back(email);
+    row.created = row.last_modified = "2026-01-01T00:00:00.000Z";
+    return row;
+  }
+
+  static ResourceRow Group(const std::string& id, const std::string& name) {
+    ResourceRow row;
+    row.id = id;
+    row.display_name = name;
+    row.body = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":")" + name + "\"}";
+    row.created = row.last_modified = "2026-01-01T00:00:00.000Z";
+    return row;
+  }
+
+  Result<void> Insert(TenantId tenant, Kind kind, const ResourceRow& row) {
+    return store_->WriteSync([&](WriteTxn& txn) { return txn.Insert(tenant, kind, row); });
+  }
+
+  Result<MemberChangeResult> Members(const std::string& group, std::vector<MemberOp> ops, bool reject = false) {
+    MemberChangeResult out;
+    auto r = store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+      auto m = txn.ApplyMemberOps(tenant_, group, ops, reject);
+      if (!m) return std::unexpected(m.error());
+      out = *m;
+      return {};
+    });
+    if (!r) return std::unexpected(r.error());
+    return out;
+  }
+
+  std::vector<std::string> MemberIds(const std::string& group) {
+    auto rows = store_->Members(tenant_, group);
+    EXPECT_TRUE(rows);
+    std::vector<std::string> ids;
+    for (const auto& m : *rows) ids.push_back(m.value);
+    return ids;
+  }
+
+  std::vector<std::string> ListIds(Kind kind, const std::string& filter_text, int64_t start = 1, int64_t count = 100,
+                                   int64_t* total = nullptr) {
+    std::optional<core::Filter> filter;
+    if (!filter_text.empty()) {
+      auto parsed = core::ParseFilter(filter_text);
+      EXPECT_TRUE(parsed) << filter_text << ": " << parsed.error().detail;
+      filter = std::move(*parsed);
+    }
+    ListRequest request{filter ? &*filter : nullptr, start, count};
+    auto type = registry_->FindResourceType(kind == Kind::kUser ? "User" : "Group");
+    auto page = store_->List(tenant_, kind, *type, *registry_, request);
+    EXPECT_TRUE(page) << filter_text << ": " << page.error().detail;
+    if (!page) return {};
+    if (total) *total = page->total;
+    std::vector<std::string> ids;
+    for (const auto& r : page->resources) ids.push_back(r.id);
+    return ids;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+  std::shared_ptr<const core::SchemaRegistry> registry_;
+  TenantId tenant_, other_;
+};
+
+TEST_F(SqliteStoreTest, TenantNamesAreUniqueCaseInsensitively) {
+  auto r = store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto t = txn.CreateTenant("ACME", "now");
+    if (!t) return std::unexpected(t.error());
+    return {};
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, core::ErrorType::kConflict);
+  auto found = store_->FindTenant("Acme");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->name, "acme");
+}
+
+TEST_F(SqliteStoreTest, UserNameIsUniquePerTenantCaseInsensitively) {
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u1", "Ada@Example.com")));
+  auto dup = Insert(tenant_, Kind::kUser, User("u2", "ada@example.COM"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().type, core::ErrorType::kUniqueness);
+  EXPECT_TRUE(Insert(other_, Kind::kUser, User("u3", "ada@example.com"))) << "another tenant may reuse it";
+}
+
+TEST_F(SqliteStoreTest, FailedJobInABatchDoesNotUndoOthers) {
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u1", "taken")));
+  std::vector<std::future<Result<void>>> results;
+  std::vector<std::promise<Result<void>>> promises(20);
+  for (int i = 0; i < 20; ++i) {
+    results.push_back(promises[i].get_future());
+    auto row = User("b" + std::to_string(i), i == 10 ? "taken" : "batch" + std::to_string(i));
+    store_->Write([this, row](WriteTxn& txn) { return txn.Insert(tenant_, Kind::kUser, row); },
+                  [&promises, i](Result<void> r) { promises[i].set_value(std::move(r)); });
+  }
+  for (int i = 0; i < 20; ++i) {
+    auto r = results[i].get();
+    EXPECT_EQ(static_cast<bool>(r), i != 10) << i;
+  }
+  int64_t total = 0;
+  ListIds(Kind::kUser, "", 1, 100, &total);
+  EXPECT_EQ(total, 20);  // u1 + 19 batch users
+}
+
+TEST_F(SqliteStoreTest, MembershipIsSetAlgebra) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u" + std::to_string(i), "n" + std::to_string(i))));
+  ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g", "Eng")));
+  ASSERT_TRUE(Insert(other_, Kind::kUser, User("foreign", "f")));
+
+  auto added = Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"u0", ""}, {"u1", ""}, {"nope", ""}, {"foreign", ""}}, nullptr}});
+  ASSERT_TRUE(added);
+  EXPECT_TRUE(added->changed);
+  EXPECT_EQ(added->unknown_members, (std::vector<std::string>{"nope", "foreign"}));
+  EXPECT_EQ(MemberIds("g"), (std::vector<std::string>{"u0", "u1"}));
+
+  auto again = Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"u0", ""}}, nullptr}});
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->changed) << "adding a present member changes nothing";
+
+  ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kReplaceAll, {{"u1", ""}, {"u2", ""}, {"u3", ""}}, nullptr},
+                            MemberOp{MemberOp::Kind::kRemove, {{"u3", ""}}, nullptr}}));
+  EXPECT_EQ(MemberIds("g"), (std::vector<std::string>{"u1", "u2"}));
+
+  auto filter = core::ParseFilter(R"(value eq "u1")");
+  ASSERT_TRUE(filter);
+  ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kRemoveWhere, {}, std::make_shared<core::Filter>(std::move(*filter))}}));
+  EXPECT_EQ(MemberIds("g"), (std::vector<std::string>{"u2"}));
+
+  ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kReplaceAll, {}, nullptr}}));
+  EXPECT_TRUE(MemberIds("g").empty());
+
+  auto rejected = Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"u0", ""}, {"nope", ""}}, nullptr}}, /*reject=*/true);
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().type, core::ErrorType::kInvalidValue);
+  EXPECT_TRUE(MemberIds("g").empty()) << "a rejected request writes nothing";
+}
+
+TEST_F(SqliteStoreTest, DeletingAUserRemovesItFromGroupsAndBumpsThem) {
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u0", "n0")));
+  ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g", "Eng")));
+  ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"u0", ""}}, nullptr}}));
+  auto groups = store_->GroupsOf(tenant_, "u0");
+  ASSERT_TRUE(groups);
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ(groups->front().display, "Eng");
+  auto r = store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto d = txn.Delete(tenant_, Kind::kUser, "u0", "2026-02-02T00:00:00.000Z");
+    if (!d) return std::unexpected(d.error());
+    EXPECT_TRUE(*d);
+    return {};
+  });
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(MemberIds("g").empty());
+  auto g = store_->Get(tenant_, Kind::kGroup, "g");
+  ASSERT_TRUE(g && *g);
+  EXPECT_EQ((*g)->version, 2);
+  EXPECT_EQ((*g)->last_modified, "2026-02-02T00:00:00.000Z");
+}
+
+TEST_F(SqliteStoreTest, FiltersRunInSql) {
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("a", "ada@example.com", "ada@work.example")));
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("b", "bob@example.com", "bob@work.example")));
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("c", "carol@other.org")));
+  ASSERT_TRUE(Insert(other_, Kind::kUser, User("x", "ada@example.com")));
+  ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g", "Engineering")));
+  ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"b", ""}}, nullptr}}));
+
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ListIds(Kind::kUser, R"(userName eq "ADA@example.com")"), V{"a"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(id eq "a")"), V{"a"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(id eq "A")"), V{}) << "id is caseExact";
+  EXPECT_EQ(ListIds(Kind::kUser, R"(emails.value eq "BOB@work.example")"), V{"b"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(emails[type eq "work" and value co "@work"])"), (V{"a", "b"}));
+  EXPECT_EQ(ListIds(Kind::kUser, R"(userName sw "a" or userName ew ".org")"), (V{"a", "c"}));
+  EXPECT_EQ(ListIds(Kind::kUser, R"(not (userName co "example"))"), V{"c"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(emails pr)"), (V{"a", "b"}));
+  EXPECT_EQ(ListIds(Kind::kUser, R"(not (emails pr))"), V{"c"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(active eq true and title eq "engineer")"), (V{"a", "b", "c"}));
+  EXPECT_EQ(ListIds(Kind::kUser, R"(active eq "True")"), (V{"a", "b", "c"})) << "Entra sends booleans as strings";
+  EXPECT_EQ(ListIds(Kind::kUser, R"(groups.value eq "g")"), V{"b"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(meta.lastModified gt "2025-12-31T00:00:00Z")"), (V{"a", "b", "c"}));
+  EXPECT_EQ(ListIds(Kind::kGroup, R"(displayName eq "engineering")"), V{"g"});
+  EXPECT_EQ(ListIds(Kind::kGroup, R"(members[value eq "b"])"), V{"g"});
+  EXPECT_EQ(ListIds(Kind::kGroup, R"(members.value eq "a")"), V{});
+
+  auto filter = core::ParseFilter(R"(nosuchattr eq "x")");
+  ASSERT_TRUE(filter);
+  ListRequest request{&*filter, 1, 10};
+  auto page = store_->List(tenant_, Kind::kUser, *registry_->FindResourceType("User"), *registry_, request);
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error().type, core::ErrorType::kInvalidFilter);
+}
+
+TEST_F(SqliteStoreTest, PagesAreStableAndCounted) {
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u" + std::to_string(i), "n" + std::to_string(i))));
+  std::vector<std::string> all;
+  for (int start = 1; start <= 7; start += 3) {
+    int64_t total = 0;
+    auto page = ListIds(Kind::kUser, "", start, 3, &total);
+    EXPECT_EQ(total, 7);
+    all.insert(all.end(), page.begin(), page.end());
+  }
+  EXPECT_EQ(all, (std::vector<std::string>{"u0", "u1", "u2", "u3", "u4", "u5", "u6"}));
+  int64_t total = 0;
+  EXPECT_TRUE(ListIds(Kind::kUser, "", 50, 3, &total).empty());
+  EXPECT_EQ(total, 7);
+}
+
+TEST_F(SqliteStoreTest, ReopenRefusesANewerSchema) {
+  store_.reset();
+  {
+    auto store = OpenSqliteStore((dir_ / "scimd.db").string());
+    ASSERT_TRUE(store);
+  }
+  // Simulate a database written by a future scimd.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "scimd.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenSqliteStore((dir_ / "scimd.db").string());
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().detail.find("newer scimd"), std::string::npos) << store.error().detail;
+}
+
+TEST_F(SqliteStoreTest, ReadersAndTheWriterRunConcurrently) {
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!done) {
+      auto page = ListIds(Kind::kUser, R"(userName sw "c")");
+      (void)page;
+      ++reads;
+    }
+  });
+  std::vector<std::promise<Result<void>>> promises(200);
+  for (int i = 0; i < 200; ++i) {
+    auto row = User("c" + std::to_string(i), "c" + std::to_string(i));
+    store_->Write([this, row](WriteTxn& txn) { return txn.Insert(tenant_, Kind::kUser, row); },
+                  [&promises, i](Result<void> r) { promises[i].set_value(std::move(r)); });
+  }
+  for (auto& p : promises) EXPECT_TRUE(p.get_future().get());
+  done = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  int64_t total = 0;
+  ListIds(Kind::kUser, "", 1, 1, &total);
+  EXPECT_EQ(total, 200);
+}
+
+}  // namespace
+}  // namespace scim::storage

@@ -1,0 +1,166 @@
+// The storage interface: tenants, credentials, SCIM resources and group membership, per tenant.
+// Backends (SQLite now, PostgreSQL later) implement Store; nothing above this layer names SQL.
+//
+// Model: a resource is its canonical JSON document (no id, meta, members or groups in it) plus a few
+// columns the database indexes and enforces (userName unique per tenant case-insensitively,
+// externalId, displayName, email values). Group membership is rows, changed by set algebra.
+//
+// Threads: every method of Store is thread-safe. Reads run on the caller's thread (microseconds on
+// SQLite). Writes run as transaction functions on the backend's writer, which may commit several
+// requests' functions in one transaction (group commit); each function runs in its own savepoint,
+// so one request's failure never undoes another's. A write's completion runs once its commit is
+// durable, on the writer's thread: keep completions short.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/filter.h"
+#include "core/resource.h"
+#include "core/schema.h"
+
+namespace scim::storage {
+
+using core::Result;
+
+// The tenant is a type and always the first argument (STYLE §3.11).
+struct TenantId {
+  int64_t value = 0;
+  bool operator==(const TenantId&) const = default;
+};
+
+enum class Kind { kUser = 1, kGroup = 2 };
+const char* KindName(Kind kind);  // "User", "Group"
+
+struct Tenant {
+  TenantId id;
+  std::string name;
+  std::string created;   // RFC 3339
+  std::string settings;  // JSON object text
+};
+
+struct TokenRecord {
+  std::string id;        // public identifier, safe to show ("tok_…")
+  TenantId tenant;
+  std::string tenant_name;
+  std::string label;
+  std::string created;
+  std::optional<std::string> expires;
+  std::optional<std::string> last_used;
+  std::optional<std::string> revoked;
+};
+
+// A resource row as stored.
+struct ResourceRow {
+  std::string id;
+  std::string body;                        // canonical JSON text
+  std::optional<std::string> user_name;    // User: userName
+  std::optional<std::string> external_id;
+  std::optional<std::string> display_name;
+  std::vector<std::string> emails;         // email values, for the emails.value index
+  std::optional<std::string> password_hash;  // unchanged on update when nullopt
+  std::string created;                     // RFC 3339, UTC
+  std::string last_modified;
+  int64_t version = 1;
+};
+
+struct StoredResource {
+  std::string id;
+  std::string body;
+  std::string created;
+  std::string last_modified;
+  int64_t version = 0;
+};
+
+// A member as stored, with what a response shows of it.
+struct MemberRow {
+  std::string value;    // member id
+  Kind kind = Kind::kUser;
+  std::string display;  // the member's displayName, else userName
+};
+
+// A group a user belongs to (for the user's read-only `groups`).
+struct GroupRef {
+  std::string value;
+  std::string display;
+};
+
+struct ListRequest {
+  const core::Filter* filter = nullptr;  // may be null: everything
+  int64_t start_index = 1;               // 1-based
+  int64_t count = 100;                   // page size (0: only totalResults)
+};
+
+struct ListResult {
+  int64_t total = 0;
+  std::vector<StoredResource> resources;  // in a stable order (creation order)
+};
+
+struct MemberChangeResult {
+  bool changed = false;
+  std::vector<std::string> unknown_members;  // ids that name no user or group of the tenant
+};
+
+// What a write transaction function may do. Only valid inside Store::Write's function.
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+
+  virtual Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) = 0;
+  // Errors: kUniqueness when userName is taken in the tenant (case-insensitively).
+  virtual Result<void> Insert(TenantId tenant, Kind kind, const ResourceRow& row) = 0;
+  // Replaces the row with id row.id. Errors: kNotFound, kUniqueness.
+  virtual Result<void> Update(TenantId tenant, Kind kind, const ResourceRow& row) = 0;
+  // Sets last_modified and version only (a membership-only change). Errors: kNotFound.
+  virtual Result<void> Touch(TenantId tenant, Kind kind, const std::string& id, const std::string& last_modified,
+                             int64_t version) = 0;
+  // Deletes the resource and every membership row that names it; groups that lose a member get
+  // `now` as lastModified and a new version. Returns false when absent.
+  virtual Result<bool> Delete(TenantId tenant, Kind kind, const std::string& id, const std::string& now) = 0;
+  // Applies `ops` in order to the group's membership rows. Members that name no resource of the
+  // tenant are skipped and listed in the result, or, when `reject_unknown`, fail with kInvalidValue.
+  virtual Result<MemberChangeResult> ApplyMemberOps(TenantId tenant, const std::string& group_id,
+                                                    const std::vector<core::MemberOp>& ops, bool reject_unknown) = 0;
+
+  // Tenants and tokens.
+  virtual Result<Tenant> CreateTenant(const std::string& name, const std::string& created) = 0;  // kConflict
+  virtual Result<bool> DeleteTenant(const std::string& name) = 0;
+  virtual Result<void> InsertToken(const TokenRecord& token, const std::string& hash) = 0;
+  virtual Result<bool> RevokeToken(TenantId tenant, const std::string& token_id, const std::string& when) = 0;
+  virtual Result<void> TouchToken(const std::string& token_id, const std::string& when) = 0;
+};
+
+using WriteFn = std::function<Result<void>(WriteTxn&)>;
+using WriteDone = std::function<void(Result<void>)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a transaction on the writer. `done` gets fn's error, or a commit error, or success
+  // once the change is durable. Returns at once.
+  virtual void Write(WriteFn fn, WriteDone done) = 0;
+  // Convenience: Write and wait (CLI, tests, start-up).
+  Result<void> WriteSync(WriteFn fn);
+
+  // Reads.
+  virtual Result<std::optional<Tenant>> FindTenant(const std::string& name) = 0;
+  virtual Result<std::vector<Tenant>> ListTenants() = 0;
+  // Looks a token up by the hash of its secret. Revoked tokens are returned with `revoked` set.
+  virtual Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) = 0;
+  virtual Result<std::vector<TokenRecord>> ListTokens(TenantId tenant) = 0;
+
+  virtual Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) = 0;
+  // Errors: kInvalidFilter when the filter names something that cannot be queried.
+  virtual Result<ListResult> List(TenantId tenant, Kind kind, const core::ResourceType& type,
+                                  const core::SchemaRegistry& registry, const ListRequest& request) = 0;
+  virtual Result<std::vector<MemberRow>> Members(TenantId tenant, const std::string& group_id) = 0;
+  virtual Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) = 0;
+};
+
+}  // namespace scim::storage
