@@ -1,0 +1,37 @@
+// Query-string parsing for SCIM list requests (RFC 7644 §3.4.2): percent-decoding and the
+// parameters filter, startIndex, count, attributes, excludedAttributes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace scim::api {
+
+// Decodes %XX escapes and, in query strings, '+' as a space. nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+
+// name=value pairs, decoded, in order. Errors: kBadRequest naming the malformed parameter.
+core::Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view query);
+
+struct ListParams {
+  std::optional<std::string> filter;
+  int64_t start_index = 1;
+  int64_t count = 0;  // filled with the default when absent
+  std::vector<std::string> attributes;
+  std::vector<std::string> excluded_attributes;
+};
+
+// Reads the list parameters (names case-insensitive). Per RFC 7644 §3.4.2.4 a startIndex below 1
+// is 1 and a negative count is 0; count above `max_count` is clamped to it.
+// Errors: kBadRequest for a non-integer startIndex or count.
+core::Result<ListParams> ParseListParams(std::string_view query, int64_t default_count, int64_t max_count);
+
+// The comma-separated attribute names of `attributes` / `excludedAttributes`.
+std::vector<std::string> SplitAttributeList(std::string_view text);
+
+}  // namespace scim::api

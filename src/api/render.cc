@@ -1,0 +1,297 @@
+#include "api/render.h"
+
+#include <fmt/format.h>
+
+#include "core/filter.h"
+
+namespace scim::api {
+
+using core::Json;
+
+namespace {
+
+// The top-level name an attribute-list entry refers to, and the sub-attribute if any.
+struct Selector {
+  std::string extension;  // canonical URN when the entry is in an extension
+  std::string name;       // empty when the entry names a whole extension
+  std::string sub;
+};
+
+std::optional<Selector> ToSelector(const std::string& entry, const core::ResourceType& type,
+                                   const core::SchemaRegistry& registry) {
+  for (const core::Schema* schema : registry.SchemasOf(type)) {
+    if (core::IEquals(entry, schema->id)) {
+      if (schema->id == type.schema) return std::nullopt;  // the core schema as a whole: ignore
+      return Selector{schema->id, "", ""};
+    }
+  }
+  auto path = core::ParseAttrPath(entry);
+  if (!path) return std::nullopt;
+  auto resolved = registry.Resolve(type, *path);
+  if (!resolved) return std::nullopt;
+  Selector selector;
+  if (resolved->in_extension) selector.extension = resolved->schema->id;
+  selector.name = resolved->attr->name;
+  if (resolved->sub) selector.sub = resolved->sub->name;
+  return selector;
+}
+
+// Keeps in `object` only the keys some selector of `extension` names ("" = core attributes);
+// a selector with a sub-attribute keeps only that sub-attribute of the key's value(s).
+void KeepSelected(Json& object, const std::vector<Selector>& selectors, std::string_view extension) {
+  if (!object.is_object()) return;
+  for (auto it = object.begin(); it != object.end();) {
+    if (extension.empty() && (it.key() == "schemas" || it.key() == "id")) {
+      ++it;
+      continue;
+    }
+    bool keep = false;
+    bool whole = false;
+    std::vector<std::string> subs;
+    for (const auto& s : selectors) {
+      if (s.extension != extension || !core::IEquals(s.name, it.key())) continue;
+      keep = true;
+      if (s.sub.empty()) whole = true; else subs.push_back(s.sub);
+    }
+    if (!keep) {
+      it = object.erase(it);
+      continue;
+    }
+    if (!whole) {
+      auto keep_subs = [&](Json& value) {
+        if (!value.is_object()) return;
+        for (auto sub = value.begin(); sub != value.end();) {
+          bool wanted = false;
+          for (const auto& name : subs) wanted = wanted || core::IEquals(name, sub.key());
+          sub = wanted ? std::next(sub) : value.erase(sub);
+        }
+      };
+      if (it->is_array()) {
+        for (auto& element : *it) keep_subs(element);
+      } else {
+        keep_subs(*it);
+      }
+    }
+    ++it;
+  }
+}
+
+void RemoveExcluded(Json& object, const std::vector<Selector>& selectors, std::string_view extension) {
+  for (const auto& s : selectors) {
+    if (s.extension != extension || s.name.empty()) continue;
+    if (s.sub.empty()) {
+      core::EraseMember(object, s.name);
+      continue;
+    }
+    Json* value = core::FindMember(object, s.name);
+    if (!value) continue;
+    if (value->is_array()) {
+      for (auto& element : *value) core::EraseMember(element, s.sub);
+    } else {
+      core::EraseMember(*value, s.sub);
+    }
+  }
+}
+
+std::string TopLevelName(std::string_view entry) {
+  // "members.value" -> "members"; URN-qualified core names keep their last ':' segment.
+  if (entry.substr(0, 4) == "urn:" || entry.substr(0, 4) == "URN:") {
+    size_t colon = entry.rfind(':');
+    entry = entry.substr(colon + 1);
+  }
+  return std::string(entry.substr(0, entry.find('.')));
+}
+
+std::string JsonString(std::string_view text) { return core::DumpJson(Json(text)); }
+
+Json MetaJson(const char* resource_type, const std::string& location) {
+  return Json{{"resourceType", resource_type}, {"location", location}};
+}
+
+}  // namespace
+
+Projection::Projection(std::vector<std::string> attributes, std::vector<std::string> excluded)
+    : attributes_(std::move(attributes)), excluded_(std::move(excluded)) {}
+
+bool Projection::Wants(std::string_view name) const {
+  if (!attributes_.empty()) {
+    for (const auto& a : attributes_) {
+      if (core::IEquals(TopLevelName(a), name)) return true;
+    }
+    return false;
+  }
+  for (const auto& e : excluded_) {
+    if (core::IEquals(e, name)) return false;
+  }
+  return true;
+}
+
+void Projection::Apply(Json& document, const core::ResourceType& type, const core::SchemaRegistry& registry) const {
+  if (IsIdentity() || !document.is_object()) return;
+  if (!attributes_.empty()) {
+    std::vector<Selector> selectors;
+    for (const auto& entry : attributes_) {
+      if (auto s = ToSelector(entry, type, registry)) selectors.push_back(std::move(*s));
+    }
+    // Extension objects: dropped unless selected, whole or in part.
+    for (auto it = document.begin(); it != document.end();) {
+      const core::Schema* extension = registry.FindSchema(it.key());
+      if (!extension || extension->id == type.schema) {
+        ++it;
+        continue;
+      }
+      bool any = false;
+      bool whole = false;
+      for (const auto& s : selectors) {
+        if (s.extension != extension->id) continue;
+        any = true;
+        whole = whole || s.name.empty();
+      }
+      if (!any) {
+        it = document.erase(it);
+        continue;
+      }
+      if (!whole) KeepSelected(*it, selectors, extension->id);
+      ++it;
+    }
+    // Core attributes: the extension objects that survived count as selected.
+    for (auto it = document.begin(); it != document.end(); ++it) {
+      if (registry.FindSchema(it.key())) selectors.push_back({"", it.key(), ""});
+    }
+    KeepSelected(document, selectors, "");
+    return;
+  }
+  std::vector<Selector> selectors;
+  for (const auto& entry : excluded_) {
+    if (auto s = ToSelector(entry, type, registry)) selectors.push_back(std::move(*s));
+  }
+  for (const auto& s : selectors) {
+    if (!s.extension.empty() && s.name.empty()) core::EraseMember(document, s.extension);
+  }
+  RemoveExcluded(document, selectors, "");
+  for (auto it = document.begin(); it != document.end(); ++it) {
+    if (registry.FindSchema(it.key()) && it.key() != type.schema) RemoveExcluded(*it, selectors, it.key());
+  }
+  core::EraseMember(document, "password");
+}
+
+std::string ETag(int64_t version) { return fmt::format("W/\"{}\"", version); }
+
+std::string Location(const std::string& base_url, storage::Kind kind, const std::string& id) {
+  return fmt::format("{}/{}s/{}", base_url, storage::KindName(kind), id);
+}
+
+std::string RenderResource(storage::Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry,
+                           const storage::StoredResource& stored, const Extras& extras, const std::string& base_url,
+                           const Projection& projection) {
+  // What follows the stored attributes.
+  std::string tail;
+  if (kind == storage::Kind::kUser && !extras.groups.empty()) {
+    Json groups = Json::array();
+    for (const auto& g : extras.groups) {
+      groups.push_back({{"value", g.value},
+                        {"$ref", Location(base_url, storage::Kind::kGroup, g.value)},
+                        {"display", g.display},
+                        {"type", "direct"}});
+    }
+    tail += ",\"groups\":" + core::DumpJson(groups);
+  }
+  if (kind == storage::Kind::kGroup && !extras.members.empty()) {
+    Json members = Json::array();
+    for (const auto& m : extras.members) {
+      members.push_back({{"value", m.value},
+                         {"$ref", Location(base_url, m.kind, m.value)},
+                         {"display", m.display},
+                         {"type", storage::KindName(m.kind)}});
+    }
+    tail += ",\"members\":" + core::DumpJson(members);
+  }
+  tail += fmt::format(R"(,"meta":{{"resourceType":"{}","created":"{}","lastModified":"{}","location":{},"version":{}}}}})",
+                      storage::KindName(kind), stored.created, stored.last_modified,
+                      JsonString(Location(base_url, kind, stored.id)), JsonString(ETag(stored.version)));
+
+  // Stored documents always start with the schemas array; id goes right after it.
+  const std::string& body = stored.body;
+  constexpr std::string_view kHead = R"({"schemas":[)";
+  size_t schemas_end = body.compare(0, kHead.size(), kHead) == 0 ? body.find(']') : std::string::npos;
+  std::string text;
+  if (schemas_end != std::string::npos && body.size() >= 2 && body.back() == '}') {
+    text.reserve(body.size() + tail.size() + 64);
+    text.append(body, 0, schemas_end + 1);
+    text += ",\"id\":" + JsonString(stored.id);
+    text.append(body, schemas_end + 1, body.size() - schemas_end - 2);  // without the closing brace
+    text += tail;
+  } else {
+    // Not expected; stay correct anyway.
+    text = "{\"id\":" + JsonString(stored.id) + (body.size() > 2 ? "," + body.substr(1, body.size() - 2) : "") + tail;
+  }
+  if (projection.IsIdentity()) return text;
+  auto document = core::ParseJson(text);
+  if (!document) return text;
+  projection.Apply(*document, type, registry);
+  return core::DumpJson(*document);
+}
+
+std::string RenderServiceProviderConfig(const std::string& base_url, int64_t max_results) {
+  Json config = {
+      {"schemas", {"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}},
+      {"documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644"},
+      {"patch", {{"supported", true}}},
+      {"bulk", {{"supported", false}, {"maxOperations", 0}, {"maxPayloadSize", 0}}},
+      {"filter", {{"supported", true}, {"maxResults", max_results}}},
+      {"changePassword", {{"supported", false}}},
+      {"sort", {{"supported", false}}},
+      {"etag", {{"supported", false}}},
+      {"authenticationSchemes",
+       {{{"type", "oauthbearertoken"},
+         {"name", "Bearer token"},
+         {"description",
+          "A tenant token issued by 'scimd token issue', sent as 'Authorization: Bearer <token>' (or the bare token)"},
+         {"primary", true}}}},
+      {"meta", MetaJson("ServiceProviderConfig", base_url + "/ServiceProviderConfig")},
+  };
+  return core::DumpJson(config);
+}
+
+namespace {
+
+std::string ListOf(const std::vector<Json>& resources) {
+  Json list = {{"schemas", {core::kListResponseSchema}},
+               {"totalResults", resources.size()},
+               {"startIndex", 1},
+               {"itemsPerPage", resources.size()},
+               {"Resources", resources}};
+  return core::DumpJson(list);
+}
+
+}  // namespace
+
+core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
+                                              const std::string* id) {
+  std::vector<Json> resources;
+  for (const auto& type : registry.resource_types()) {
+    if (id && !core::IEquals(*id, type.id)) continue;
+    Json doc = type.definition;
+    doc["meta"] = MetaJson("ResourceType", base_url + "/ResourceTypes/" + type.id);
+    resources.push_back(std::move(doc));
+  }
+  if (!id) return ListOf(resources);
+  if (resources.empty()) return core::Fail(core::ErrorType::kNotFound, "No resource type '" + *id + "'");
+  return core::DumpJson(resources.front());
+}
+
+core::Result<std::string> RenderSchemas(const core::SchemaRegistry& registry, const std::string& base_url,
+                                        const std::string* id) {
+  std::vector<Json> resources;
+  for (const auto& schema : registry.schemas()) {
+    if (id && !core::IEquals(*id, schema.id)) continue;
+    Json doc = schema.definition;
+    doc["meta"] = MetaJson("Schema", base_url + "/Schemas/" + schema.id);
+    resources.push_back(std::move(doc));
+  }
+  if (!id) return ListOf(resources);
+  if (resources.empty()) return core::Fail(core::ErrorType::kNotFound, "No schema '" + *id + "'");
+  return core::DumpJson(resources.front());
+}
+
+}  // namespace scim::api

@@ -1,0 +1,56 @@
+// Building SCIM response bodies: a stored resource with its id, computed attributes (groups,
+// members) and meta; projection by `attributes`/`excludedAttributes`; and the discovery documents.
+//
+// The plain GET path splices id, the computed attributes and meta into the stored JSON text
+// without parsing it (DESIGN.md §2: a parse-and-dump per GET halves throughput). Only a request
+// with `attributes`/`excludedAttributes` pays for a parse.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "core/schema.h"
+#include "storage/store.h"
+
+namespace scim::api {
+
+struct Extras {
+  std::vector<storage::GroupRef> groups;    // User.groups
+  std::vector<storage::MemberRow> members;  // Group.members
+};
+
+// Which attributes a response carries (RFC 7644 §3.4.2.5). `id` and `schemas` always come back.
+// This handles top-level attributes, one level of sub-attribute and extension URNs; the full
+// `returned` semantics arrive with the protocol issue.
+class Projection {
+ public:
+  Projection(std::vector<std::string> attributes, std::vector<std::string> excluded);
+  // Whether the top-level attribute `name` (core schema) may appear: lets callers skip loading it.
+  bool Wants(std::string_view name) const;
+  bool IsIdentity() const { return attributes_.empty() && excluded_.empty(); }
+  void Apply(core::Json& document, const core::ResourceType& type, const core::SchemaRegistry& registry) const;
+
+ private:
+  std::vector<std::string> attributes_;
+  std::vector<std::string> excluded_;
+};
+
+std::string ETag(int64_t version);
+std::string Location(const std::string& base_url, storage::Kind kind, const std::string& id);
+
+// The resource as a response body.
+std::string RenderResource(storage::Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry,
+                           const storage::StoredResource& stored, const Extras& extras, const std::string& base_url,
+                           const Projection& projection);
+
+std::string RenderServiceProviderConfig(const std::string& base_url, int64_t max_results);
+// `id` null: the ListResponse of every resource type / schema; else that one (kNotFound when unknown).
+core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
+                                              const std::string* id);
+core::Result<std::string> RenderSchemas(const core::SchemaRegistry& registry, const std::string& base_url,
+                                        const std::string* id);
+
+}  // namespace scim::api

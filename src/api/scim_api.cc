@@ -1,0 +1,520 @@
+// Routing, authentication and the SCIM endpoints. See scim_api.h.
+#include "api/scim_api.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <ctime>
+
+#include "api/error_response.h"
+#include "api/query.h"
+#include "api/render.h"
+#include "auth/crypto.h"
+#include "core/filter.h"
+#include "core/json.h"
+#include "core/patch.h"
+#include "core/validate.h"
+
+namespace scim::api {
+
+using core::ErrorType;
+using core::Fail;
+using core::Json;
+using core::Result;
+using storage::Kind;
+
+namespace {
+
+constexpr std::array<std::string_view, 8> kEndpoints = {
+    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search"};
+
+// PATCH and PUT re-check the version they computed from; on a concurrent change they start over.
+constexpr int kMaxWriteAttempts = 8;
+
+struct Call {
+  http::Request request;
+  http::Responder respond;
+  auth::Principal principal;
+  std::string base_url;  // ".../scim/v2" or ".../scim/v2/{tenant}"
+  std::string now;
+};
+using CallPtr = std::shared_ptr<Call>;
+
+http::Response JsonResponse(int status, std::string body) {
+  http::Response response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", std::string(kScimContentType));
+  response.body = std::move(body);
+  return response;
+}
+
+void Reply(const CallPtr& call, http::Response response) {
+  response.log_tenant = call->principal.tenant_name;
+  response.log_credential = call->principal.credential_id;
+  call->respond(std::move(response));
+}
+
+void ReplyError(const CallPtr& call, const core::Error& error) { Reply(call, ErrorResponse(error)); }
+
+bool IsJsonContentType(std::string_view content_type) {
+  if (content_type.empty()) return true;
+  std::string lower = core::ToLower(content_type);
+  return lower.find("json") != std::string::npos;
+}
+
+// A write that lost a race with another write to the same resource; the caller starts over.
+constexpr std::string_view kVersionConflict = "scimd:version-conflict";
+
+}  // namespace
+
+struct ScimApi::Impl {
+  storage::Store& store;
+  std::shared_ptr<const core::SchemaRegistry> registry;
+  ApiOptions options;
+  auth::Authenticator authenticator;
+  const core::ResourceType* user_type;
+  const core::ResourceType* group_type;
+
+  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o)
+      : store(s), registry(std::move(r)), options(std::move(o)), authenticator(s) {
+    user_type = registry->FindResourceType("User");
+    group_type = registry->FindResourceType("Group");
+  }
+
+  const core::ResourceType& TypeOf(Kind kind) const { return kind == Kind::kUser ? *user_type : *group_type; }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  void Handle(http::Request request, http::Responder respond) {
+    std::string_view path = request.path;
+    if (path == "/healthz") return respond(JsonResponse(200, R"({"status":"ok"})"));
+    if (path == "/readyz") {
+      auto tenants = store.ListTenants();
+      if (!tenants) return respond(ErrorResponse({ErrorType::kUnavailable, "Database not readable"}));
+      return respond(JsonResponse(200, R"({"status":"ready"})"));
+    }
+    constexpr std::string_view kPrefix = "/scim/v2";
+    if (path.substr(0, kPrefix.size()) != kPrefix || (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
+      return respond(ErrorResponse({ErrorType::kNotFound, "No such endpoint: " + std::string(path) +
+                                                              " (the SCIM base URL is /scim/v2/{tenant})"}));
+    }
+    std::vector<std::string> segments;
+    std::string_view rest = path.substr(kPrefix.size());
+    while (!rest.empty()) {
+      if (rest.front() == '/') {
+        rest.remove_prefix(1);
+        continue;
+      }
+      size_t slash = rest.find('/');
+      segments.emplace_back(rest.substr(0, slash));
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    }
+
+    std::optional<std::string> path_tenant;
+    if (!segments.empty() && !IsReservedTenantName(segments.front())) {
+      path_tenant = segments.front();
+      segments.erase(segments.begin());
+    }
+
+    auto call = std::make_shared<Call>();
+    call->now = NowRfc3339();
+    auto principal = authenticator.Authenticate(request.Header("Authorization"), call->now);
+    call->respond = std::move(respond);
+    if (!principal) {
+      call->request = std::move(request);
+      return ReplyError(call, principal.error());
+    }
+    if (path_tenant && !core::IEquals(*path_tenant, principal->tenant_name)) {
+      // Same answer as a bad token: a credential never learns whether another tenant exists.
+      call->request = std::move(request);
+      return ReplyError(call, {ErrorType::kUnauthorized,
+                               "The token is not valid for this SCIM endpoint (unknown, revoked or expired)"});
+    }
+    call->principal = std::move(*principal);
+    call->base_url = BaseUrl(request) + std::string(kPrefix) + (path_tenant ? "/" + *path_tenant : "");
+    call->request = std::move(request);
+    Route(call, segments);
+  }
+
+  std::string BaseUrl(const http::Request& request) const {
+    if (!options.public_base_url.empty()) return options.public_base_url;
+    std::string_view host = request.Header("Host");
+    return "http://" + std::string(host.empty() ? "localhost" : host);
+  }
+
+  void Route(const CallPtr& call, const std::vector<std::string>& segments) {
+    const std::string& method = call->request.method;
+    if (segments.empty()) {
+      return ReplyError(call, {ErrorType::kNotFound,
+                               "This is a SCIM base URL; resources live under /Users and /Groups"});
+    }
+    const std::string& endpoint = segments[0];
+    bool is_users = endpoint == "Users";
+    if (is_users || endpoint == "Groups") {
+      Kind kind = is_users ? Kind::kUser : Kind::kGroup;
+      if (segments.size() == 1) {
+        if (method == "GET" || method == "HEAD") return List(call, kind);
+        if (method == "POST") return Create(call, kind);
+        return MethodNotAllowed(call, "GET, POST");
+      }
+      if (segments.size() == 2) {
+        if (segments[1] == ".search") {
+          return ReplyError(call, {ErrorType::kNotImplemented, "POST .search is not supported yet; use GET with filter"});
+        }
+        const std::string& id = segments[1];
+        if (method == "GET" || method == "HEAD") return Get(call, kind, id);
+        if (method == "PUT") return Replace(call, kind, id, 0);
+        if (method == "PATCH") return Patch(call, kind, id, 0);
+        if (method == "DELETE") return Delete(call, kind, id);
+        return MethodNotAllowed(call, "GET, PUT, PATCH, DELETE");
+      }
+    } else if (endpoint == "ServiceProviderConfig" && segments.size() == 1) {
+      if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
+      return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options.max_page_size)));
+    } else if (endpoint == "ResourceTypes" && segments.size() <= 2) {
+      if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
+      auto body = RenderResourceTypes(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      if (!body) return ReplyError(call, body.error());
+      return Reply(call, JsonResponse(200, std::move(*body)));
+    } else if (endpoint == "Schemas" && segments.size() <= 2) {
+      if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
+      auto body = RenderSchemas(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      if (!body) return ReplyError(call, body.error());
+      return Reply(call, JsonResponse(200, std::move(*body)));
+    } else if (endpoint == "Bulk" || endpoint == "Me" || endpoint == ".search") {
+      return ReplyError(call, {ErrorType::kNotImplemented,
+                               "/" + endpoint + " is not supported by this server (see /ServiceProviderConfig)"});
+    }
+    ReplyError(call, {ErrorType::kNotFound, "No such endpoint: " + call->request.path});
+  }
+
+  void MethodNotAllowed(const CallPtr& call, std::string_view allowed) {
+    http::Response response = ErrorResponse(
+        {ErrorType::kMethodNotAllowed, call->request.method + " is not allowed here; allowed: " + std::string(allowed)});
+    response.headers.emplace_back("Allow", std::string(allowed));
+    Reply(call, std::move(response));
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  // What a response shows besides the stored document: groups of a user, members of a group.
+  Result<Extras> LoadExtras(const CallPtr& call, Kind kind, const std::string& id, const Projection& projection) {
+    Extras extras;
+    if (kind == Kind::kUser && projection.Wants("groups")) {
+      auto groups = store.GroupsOf(call->principal.tenant, id);
+      if (!groups) return std::unexpected(groups.error());
+      extras.groups = std::move(*groups);
+    }
+    if (kind == Kind::kGroup && projection.Wants("members")) {
+      auto members = store.Members(call->principal.tenant, id);
+      if (!members) return std::unexpected(members.error());
+      extras.members = std::move(*members);
+    }
+    return extras;
+  }
+
+  Result<std::string> RenderStored(const CallPtr& call, Kind kind, const storage::StoredResource& stored,
+                                   const Projection& projection) {
+    auto extras = LoadExtras(call, kind, stored.id, projection);
+    if (!extras) return std::unexpected(extras.error());
+    return RenderResource(kind, TypeOf(kind), *registry, stored, *extras, call->base_url, projection);
+  }
+
+  void Get(const CallPtr& call, Kind kind, const std::string& id) {
+    auto params = ParseListParams(call->request.query, options.default_page_size, options.max_page_size);
+    if (!params) return ReplyError(call, params.error());
+    auto stored = store.Get(call->principal.tenant, kind, id);
+    if (!stored) return ReplyError(call, stored.error());
+    if (!*stored) return ReplyError(call, NotFound(kind, id));
+    RespondWithResource(call, kind, **stored, 200, MakeProjection(*params));
+  }
+
+  static core::Error NotFound(Kind kind, const std::string& id) {
+    return {ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id)};
+  }
+
+  void RespondWithResource(const CallPtr& call, Kind kind, const storage::StoredResource& stored, int status,
+                           const Projection& projection) {
+    auto body = RenderStored(call, kind, stored, projection);
+    if (!body) return ReplyError(call, body.error());
+    http::Response response = JsonResponse(status, std::move(*body));
+    response.headers.emplace_back("ETag", ETag(stored.version));
+    if (status == 201) response.headers.emplace_back("Location", Location(call->base_url, kind, stored.id));
+    Reply(call, std::move(response));
+  }
+
+  void List(const CallPtr& call, Kind kind) {
+    auto params = ParseListParams(call->request.query, options.default_page_size, options.max_page_size);
+    if (!params) return ReplyError(call, params.error());
+    std::optional<core::Filter> filter;
+    if (params->filter) {
+      auto parsed = core::ParseFilter(*params->filter);
+      if (!parsed) return ReplyError(call, parsed.error());
+      filter = std::move(*parsed);
+    }
+    storage::ListRequest request;
+    request.filter = filter ? &*filter : nullptr;
+    request.start_index = params->start_index;
+    request.count = params->count;
+    auto page = store.List(call->principal.tenant, kind, TypeOf(kind), *registry, request);
+    if (!page) return ReplyError(call, page.error());
+
+    Projection projection = MakeProjection(*params);
+    std::string body = fmt::format(R"({{"schemas":["{}"],"totalResults":{},"startIndex":{},"itemsPerPage":{},"Resources":[)",
+                                   core::kListResponseSchema, page->total, params->start_index, page->resources.size());
+    for (size_t i = 0; i < page->resources.size(); ++i) {
+      auto rendered = RenderStored(call, kind, page->resources[i], projection);
+      if (!rendered) return ReplyError(call, rendered.error());
+      if (i > 0) body.push_back(',');
+      body += *rendered;
+    }
+    body += "]}";
+    Reply(call, JsonResponse(200, std::move(body)));
+  }
+
+  Projection MakeProjection(const ListParams& params) const {
+    return Projection(params.attributes, params.excluded_attributes);
+  }
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  // Parses and canonicalises a POST/PUT body. Errors are the client's.
+  Result<core::NormalizedResource> ReadBody(const CallPtr& call, Kind kind, core::WriteContext context) {
+    if (!IsJsonContentType(call->request.Header("Content-Type"))) {
+      return Fail(ErrorType::kUnsupportedMediaType, "Send the body as application/scim+json or application/json");
+    }
+    auto json = core::ParseJson(call->request.body);
+    if (!json) return std::unexpected(json.error());
+    return core::NormalizeResource(*json, TypeOf(kind), *registry, context);
+  }
+
+  Result<storage::ResourceRow> MakeRow(Kind kind, const core::NormalizedResource& normalized) {
+    storage::ResourceRow row;
+    const Json& doc = normalized.resource;
+    row.body = core::DumpJson(doc);
+    auto string_member = [&](std::string_view name) -> std::optional<std::string> {
+      auto it = doc.find(std::string(name));
+      if (it == doc.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    if (kind == Kind::kUser) row.user_name = string_member("userName");
+    row.external_id = string_member("externalId");
+    row.display_name = string_member("displayName");
+    if (auto emails = doc.find("emails"); emails != doc.end() && emails->is_array()) {
+      for (const auto& email : *emails) {
+        auto value = email.find("value");
+        if (value != email.end() && value->is_string()) row.emails.push_back(value->get<std::string>());
+      }
+    }
+    if (normalized.password) {
+      // Okta sends a placeholder password on every create; only its Argon2id hash is kept.
+      auto hash = auth::HashPassword(*normalized.password);
+      if (!hash) return Fail(ErrorType::kUnavailable, "Out of memory while hashing the password; retry");
+      row.password_hash = std::move(*hash);
+    }
+    return row;
+  }
+
+  void Create(const CallPtr& call, Kind kind) {
+    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate);
+    if (!normalized) return ReplyError(call, normalized.error());
+    auto made = MakeRow(kind, *normalized);
+    if (!made) return ReplyError(call, made.error());
+    auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
+    row->id = auth::NewUuid();
+    row->created = row->last_modified = call->now;
+    row->version = 1;
+    std::optional<std::vector<core::Member>> members = std::move(normalized->members);
+    auto tenant = call->principal.tenant;
+    bool reject = options.reject_unknown_members;
+    auto skipped = std::make_shared<std::vector<std::string>>();
+    store.Write(
+        [tenant, kind, row, members, reject, skipped](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
+          if (members && !members->empty()) {
+            auto changed = txn.ApplyMemberOps(
+                tenant, row->id, {core::MemberOp{core::MemberOp::Kind::kReplaceAll, *members, nullptr}}, reject);
+            if (!changed) return std::unexpected(changed.error());
+            *skipped = std::move(changed->unknown_members);
+          }
+          return {};
+        },
+        [this, call, kind, row, skipped](Result<void> result) {
+          if (!result) return ReplyError(call, result.error());
+          storage::StoredResource stored{row->id, row->body, row->created, row->last_modified, row->version};
+          RespondWithResource(call, kind, stored, 201, WriteProjection(call));
+        });
+  }
+
+  Projection WriteProjection(const CallPtr& call) {
+    auto params = ParseListParams(call->request.query, options.default_page_size, options.max_page_size);
+    if (!params) return Projection({}, {});
+    return MakeProjection(*params);
+  }
+
+  // PUT: the document is replaced; `members`, when present, becomes the exact membership (Okta's
+  // wizard-built apps PUT the whole list). When absent, membership is left alone.
+  void Replace(const CallPtr& call, Kind kind, const std::string& id, int attempt) {
+    auto normalized = ReadBody(call, kind, core::WriteContext::kReplace);
+    if (!normalized) return ReplyError(call, normalized.error());
+    auto made = MakeRow(kind, *normalized);
+    if (!made) return ReplyError(call, made.error());
+    auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
+    row->id = id;
+    std::vector<core::MemberOp> member_ops;
+    if (normalized->members) {
+      member_ops.push_back(core::MemberOp{core::MemberOp::Kind::kReplaceAll, std::move(*normalized->members), nullptr});
+    }
+    CommitChange(call, kind, id, row, std::move(member_ops), /*check_version=*/std::nullopt, attempt,
+                 [this, call, kind, id](int next_attempt) { Replace(call, kind, id, next_attempt); });
+  }
+
+  void Patch(const CallPtr& call, Kind kind, const std::string& id, int attempt) {
+    if (!IsJsonContentType(call->request.Header("Content-Type"))) {
+      return ReplyError(call, {ErrorType::kUnsupportedMediaType, "Send the body as application/scim+json"});
+    }
+    auto json = core::ParseJson(call->request.body);
+    if (!json) return ReplyError(call, json.error());
+    auto ops = core::ParsePatchRequest(*json);
+    if (!ops) return ReplyError(call, ops.error());
+    auto existing = store.Get(call->principal.tenant, kind, id);
+    if (!existing) return ReplyError(call, existing.error());
+    if (!*existing) return ReplyError(call, NotFound(kind, id));
+    auto document = core::ParseJson((*existing)->body);
+    if (!document) return ReplyError(call, {ErrorType::kInternal, "Stored document unreadable: " + document.error().detail});
+    auto patched = core::ApplyPatch(*document, *ops, TypeOf(kind), *registry);
+    if (!patched) return ReplyError(call, patched.error());
+
+    std::shared_ptr<storage::ResourceRow> row;
+    if (patched->changed) {
+      auto normalized = core::NormalizeResource(patched->resource, TypeOf(kind), *registry,
+                                                core::WriteContext::kPatchResult);
+      if (!normalized) return ReplyError(call, normalized.error());
+      auto made = MakeRow(kind, *normalized);
+      if (!made) return ReplyError(call, made.error());
+      row = std::make_shared<storage::ResourceRow>(std::move(*made));
+      row->id = id;
+    }
+    CommitChange(call, kind, id, row, std::move(patched->member_ops), (*existing)->version, attempt,
+                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); });
+  }
+
+  // Writes a replacement document (row, may be null: unchanged) and membership changes for resource
+  // `id`. When `check_version` is set, the row is written only if the stored version is still that
+  // one; otherwise `retry` runs the whole request again. A change that changes nothing keeps the
+  // version and lastModified (so ETags stay valid and nothing is reported as changed).
+  void CommitChange(const CallPtr& call, Kind kind, const std::string& id, std::shared_ptr<storage::ResourceRow> row,
+                    std::vector<core::MemberOp> member_ops, std::optional<int64_t> check_version, int attempt,
+                    std::function<void(int)> retry) {
+    auto tenant = call->principal.tenant;
+    bool reject = options.reject_unknown_members;
+    std::string now = call->now;
+    if (kind != Kind::kGroup && !member_ops.empty()) {
+      return ReplyError(call, {ErrorType::kInvalidPath, "Only groups have members"});
+    }
+    auto result = std::make_shared<storage::StoredResource>();
+    store.Write(
+        [tenant, kind, id, row, member_ops = std::move(member_ops), check_version, reject, now,
+         result](storage::WriteTxn& txn) -> Result<void> {
+          auto existing = txn.Get(tenant, kind, id);
+          if (!existing) return std::unexpected(existing.error());
+          if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
+          *result = **existing;
+          bool changed = false;
+          if (row && (row->body != (*existing)->body || row->password_hash)) {
+            if (check_version && *check_version != (*existing)->version) {
+              return Fail(ErrorType::kConflict, std::string(kVersionConflict));
+            }
+            row->created = (*existing)->created;
+            row->last_modified = now;
+            row->version = (*existing)->version + 1;
+            if (auto r = txn.Update(tenant, kind, *row); !r) return r;
+            result->body = row->body;
+            changed = true;
+          }
+          if (!member_ops.empty()) {
+            auto members = txn.ApplyMemberOps(tenant, id, member_ops, reject);
+            if (!members) return std::unexpected(members.error());
+            if (members->changed && !changed) {
+              if (auto r = txn.Touch(tenant, kind, id, now, (*existing)->version + 1); !r) return r;
+              changed = true;
+            }
+          }
+          if (changed) {
+            result->last_modified = now;
+            result->version = (*existing)->version + 1;
+          }
+          return {};
+        },
+        [this, call, kind, result, attempt, retry = std::move(retry)](Result<void> outcome) {
+          if (!outcome) {
+            if (outcome.error().type == ErrorType::kConflict && outcome.error().detail == kVersionConflict) {
+              if (attempt + 1 < kMaxWriteAttempts) return retry(attempt + 1);
+              return ReplyError(call, {ErrorType::kUnavailable, "The resource is being changed concurrently; retry"});
+            }
+            return ReplyError(call, outcome.error());
+          }
+          // Groups answer PATCH with 204 (Entra expects it; Okta accepts it) unless the client asked
+          // for attributes back.
+          bool wants_body = call->request.method != "PATCH" || kind == Kind::kUser ||
+                            call->request.query.find("attributes") != std::string::npos;
+          if (!wants_body) {
+            http::Response response;
+            response.status = 204;
+            response.headers.emplace_back("ETag", ETag(result->version));
+            return Reply(call, std::move(response));
+          }
+          RespondWithResource(call, kind, *result, 200, WriteProjection(call));
+        });
+  }
+
+  void Delete(const CallPtr& call, Kind kind, const std::string& id) {
+    auto tenant = call->principal.tenant;
+    std::string now = call->now;
+    auto found = std::make_shared<bool>(false);
+    store.Write(
+        [tenant, kind, id, now, found](storage::WriteTxn& txn) -> Result<void> {
+          auto deleted = txn.Delete(tenant, kind, id, now);
+          if (!deleted) return std::unexpected(deleted.error());
+          *found = *deleted;
+          return {};
+        },
+        [call, kind, id, found](Result<void> outcome) {
+          if (!outcome) return ReplyError(call, outcome.error());
+          if (!*found) return ReplyError(call, NotFound(kind, id));
+          http::Response response;
+          response.status = 204;
+          Reply(call, std::move(response));
+        });
+  }
+};
+
+ScimApi::ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options))) {}
+ScimApi::~ScimApi() = default;
+
+void ScimApi::Handle(http::Request request, http::Responder respond) {
+  impl_->Handle(std::move(request), std::move(respond));
+}
+
+bool ScimApi::IsReservedTenantName(std::string_view name) {
+  for (std::string_view endpoint : kEndpoints) {
+    if (core::IEquals(name, endpoint)) return true;
+  }
+  return false;
+}
+
+std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }
+
+std::string FormatRfc3339(std::chrono::system_clock::time_point now) {
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03}Z", buffer, millis);
+}
+
+}  // namespace scim::api

@@ -1,0 +1,54 @@
+// The SCIM 2.0 HTTP API (RFC 7644) for every tenant: routing, authentication, /Users, /Groups and
+// discovery, plus /healthz and /readyz. ScimApi::Handle is the http::Handler the app installs.
+//
+// URLs: /scim/v2/{tenant}/... (the tenant named in the path must be the credential's tenant) and
+// the shared /scim/v2/... where the credential alone selects the tenant. Tenant names can never be
+// an endpoint name (Users, Groups, ...), so the two never collide.
+//
+// Threads: Handle runs on an I/O thread. Reads are answered there; writes go to the Store's writer
+// and are answered from its completion. Document work (parsing, PATCH, validation) happens before
+// the write is queued; the transaction only re-checks the version it started from.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "auth/authenticator.h"
+#include "core/schema.h"
+#include "http/server.h"
+#include "storage/store.h"
+
+namespace scim::api {
+
+struct ApiOptions {
+  // Public origin used in meta.location and Location, e.g. "https://scim.example.com". Empty: taken
+  // from the request's Host header over http.
+  std::string public_base_url;
+  // Group members that name no resource: skipped and logged (default; a 400 would make Okta drop the
+  // whole push for good) or rejected with 400 invalidValue.
+  bool reject_unknown_members = false;
+  int64_t default_page_size = 100;
+  int64_t max_page_size = 1000;
+};
+
+class ScimApi {
+ public:
+  ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options);
+  ~ScimApi();
+
+  void Handle(http::Request request, http::Responder respond);
+
+  // Tenant names that would collide with the shared base URL's endpoints.
+  static bool IsReservedTenantName(std::string_view name);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Time as RFC 3339 UTC with milliseconds ("2026-11-22T07:34:06.123Z").
+std::string FormatRfc3339(std::chrono::system_clock::time_point time);
+std::string NowRfc3339();
+
+}  // namespace scim::api

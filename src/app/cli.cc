@@ -1,0 +1,159 @@
+// tenant and token subcommands: they open the same database as a running server (SQLite allows it)
+// and what they change is seen by that server on its next request.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "api/scim_api.h"
+#include "app/commands.h"
+#include "app/config.h"
+#include "app/wiring.h"
+#include "auth/crypto.h"
+
+namespace scim::app {
+
+namespace {
+
+void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
+
+}  // namespace
+
+int TenantCreate(const CommonFlags& flags, const std::string& name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/true);
+  if (!env) return env.error();
+  if (auto valid = ValidateTenantName(name); !valid) {
+    PrintError(valid.error().detail);
+    return kExitUsage;
+  }
+  auto created = CreateTenant(*env->store, name);
+  if (!created) {
+    PrintError(created.error().detail);
+    return created.error().type == core::ErrorType::kConflict ? kExitUsage : kExitFailure;
+  }
+  fmt::print("Created tenant '{}'. Issue its token with: scimd token issue {}\n", name, name);
+  return kExitOk;
+}
+
+int TenantList(const CommonFlags& flags) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenants = env->store->ListTenants();
+  if (!tenants) {
+    PrintError(tenants.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<32} {}\n", "NAME", "CREATED");
+  for (const auto& t : *tenants) fmt::print("{:<32} {}\n", t.name, t.created);
+  return kExitOk;
+}
+
+int TenantDelete(const CommonFlags& flags, const std::string& name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto deleted = std::make_shared<bool>(false);
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    auto d = txn.DeleteTenant(name);
+    if (!d) return std::unexpected(d.error());
+    *deleted = *d;
+    return {};
+  });
+  if (!r) {
+    PrintError(r.error().detail);
+    return kExitFailure;
+  }
+  if (!*deleted) {
+    PrintError("no tenant named '" + name + "'");
+    return kExitNotFound;
+  }
+  fmt::print("Deleted tenant '{}' with all its users, groups and tokens.\n", name);
+  return kExitOk;
+}
+
+int TokenIssue(const CommonFlags& flags, const std::string& tenant_name, std::optional<int> expires_days,
+               const std::string& label) {
+  if (expires_days && (*expires_days < 1 || *expires_days > 36500)) {
+    PrintError("--expires must be a number of days between 1 and 36500");
+    return kExitUsage;
+  }
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = env->store->FindTenant(tenant_name);
+  if (!tenant) {
+    PrintError(tenant.error().detail);
+    return kExitFailure;
+  }
+  if (!*tenant) {
+    PrintError("no tenant named '" + tenant_name + "' (see: scimd tenant list)");
+    return kExitNotFound;
+  }
+  std::optional<std::string> expires;
+  if (expires_days) {
+    expires = api::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(24) * *expires_days);
+  }
+  auto issued = IssueToken(*env->store, **tenant, label, expires);
+  if (!issued) {
+    PrintError(issued.error().detail);
+    return kExitFailure;
+  }
+  // Everything but the token goes to stderr so that `TOKEN=$(scimd token issue acme)` works.
+  fmt::print(stderr, "Issued token {} for tenant '{}'{}. It is shown once; store it now.\n", issued->id,
+             (*tenant)->name, expires ? " (expires " + *expires + ")" : "");
+  fmt::print("{}\n", issued->secret);
+  return kExitOk;
+}
+
+int TokenList(const CommonFlags& flags, const std::string& tenant_name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = env->store->FindTenant(tenant_name);
+  if (!tenant || !*tenant) {
+    PrintError(tenant ? "no tenant named '" + tenant_name + "'" : tenant.error().detail);
+    return tenant ? kExitNotFound : kExitFailure;
+  }
+  auto tokens = env->store->ListTokens((*tenant)->id);
+  if (!tokens) {
+    PrintError(tokens.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<22} {:<16} {:<25} {:<25} {:<25} {}\n", "ID", "LABEL", "CREATED", "EXPIRES", "LAST USED", "STATUS");
+  std::string now = api::NowRfc3339();
+  for (const auto& t : *tokens) {
+    std::string status = t.revoked ? "revoked" : (t.expires && *t.expires <= now ? "expired" : "active");
+    fmt::print("{:<22} {:<16} {:<25} {:<25} {:<25} {}\n", t.id, t.label.empty() ? "-" : t.label, t.created,
+               t.expires.value_or("never"), t.last_used.value_or("never"), status);
+  }
+  return kExitOk;
+}
+
+int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const std::string& token_id) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = env->store->FindTenant(tenant_name);
+  if (!tenant || !*tenant) {
+    PrintError(tenant ? "no tenant named '" + tenant_name + "'" : tenant.error().detail);
+    return tenant ? kExitNotFound : kExitFailure;
+  }
+  auto revoked = std::make_shared<bool>(false);
+  std::string now = api::NowRfc3339();
+  storage::TenantId id = (*tenant)->id;
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    auto done = txn.RevokeToken(id, token_id, now);
+    if (!done) return std::unexpected(done.error());
+    *revoked = *done;
+    return {};
+  });
+  if (!r) {
+    PrintError(r.error().detail);
+    return kExitFailure;
+  }
+  if (!*revoked) {
+    PrintError("tenant '" + tenant_name + "' has no token '" + token_id + "' (see: scimd token list " + tenant_name + ")");
+    return kExitNotFound;
+  }
+  fmt::print("Revoked token {}; requests using it are refused from now on.\n", token_id);
+  return kExitOk;
+}
+
+}  // namespace scim::app

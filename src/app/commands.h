@@ -1,0 +1,34 @@
+// The scimd subcommands. Each returns the process exit code:
+//   0 success, 1 failure (database, I/O), 2 wrong usage, 3 the named tenant or token does not exist.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace scim::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;
+
+struct CommonFlags {
+  std::optional<std::string> config_file;
+  std::optional<std::string> data_dir;
+};
+
+struct ServeFlags {
+  CommonFlags common;
+  std::optional<std::string> listen;
+};
+
+int Serve(const ServeFlags& flags);
+int TenantCreate(const CommonFlags& flags, const std::string& name);
+int TenantList(const CommonFlags& flags);
+int TenantDelete(const CommonFlags& flags, const std::string& name);
+int TokenIssue(const CommonFlags& flags, const std::string& tenant, std::optional<int> expires_days,
+               const std::string& label);
+int TokenList(const CommonFlags& flags, const std::string& tenant);
+int TokenRevoke(const CommonFlags& flags, const std::string& tenant, const std::string& token_id);
+
+}  // namespace scim::app

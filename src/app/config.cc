@@ -1,0 +1,171 @@
+#include "app/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "core/json.h"
+
+namespace scim::app {
+namespace {
+
+using core::ErrorType;
+using core::Fail;
+
+// One setting: its key in TOML (the environment variable is SCIMD_ + the key in upper case) and
+// how to store a value given as text (environment) or as TOML.
+struct Setting {
+  const char* key;
+  std::function<core::Result<void>(Config&, std::string_view text)> from_text;
+  std::function<core::Result<void>(Config&, const toml::node&)> from_toml;
+};
+
+core::Result<int64_t> ParseInt(std::string_view text, std::string_view where) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Fail(ErrorType::kInvalidValue, std::string(where) + ": expected an integer, got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+core::Result<bool> ParseBool(std::string_view text, std::string_view where) {
+  if (core::IEquals(text, "true") || text == "1" || core::IEquals(text, "yes")) return true;
+  if (core::IEquals(text, "false") || text == "0" || core::IEquals(text, "no")) return false;
+  return Fail(ErrorType::kInvalidValue, std::string(where) + ": expected true or false, got '" + std::string(text) + "'");
+}
+
+template <class T>
+Setting StringSetting(const char* key, T Config::*field) {
+  return Setting{
+      key, [field](Config& c, std::string_view text) -> core::Result<void> {
+        c.*field = std::string(text);
+        return {};
+      },
+      [field, key](Config& c, const toml::node& node) -> core::Result<void> {
+        auto value = node.value<std::string>();
+        if (!value) return Fail(ErrorType::kInvalidValue, std::string(key) + ": expected a string");
+        c.*field = *value;
+        return {};
+      }};
+}
+
+template <class T>
+Setting IntSetting(const char* key, T Config::*field, int64_t min, int64_t max) {
+  auto check = [key, min, max](int64_t v) -> core::Result<T> {
+    if (v < min || v > max) {
+      return Fail(ErrorType::kInvalidValue,
+                  std::string(key) + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return static_cast<T>(v);
+  };
+  return Setting{key,
+                 [field, key, check](Config& c, std::string_view text) -> core::Result<void> {
+                   auto v = ParseInt(text, std::string("SCIMD_") + key);
+                   if (!v) return std::unexpected(v.error());
+                   auto checked = check(*v);
+                   if (!checked) return std::unexpected(checked.error());
+                   c.*field = *checked;
+                   return {};
+                 },
+                 [field, key, check](Config& c, const toml::node& node) -> core::Result<void> {
+                   auto v = node.value<int64_t>();
+                   if (!v) return Fail(ErrorType::kInvalidValue, std::string(key) + ": expected an integer");
+                   auto checked = check(*v);
+                   if (!checked) return std::unexpected(checked.error());
+                   c.*field = *checked;
+                   return {};
+                 }};
+}
+
+Setting BoolSetting(const char* key, bool Config::*field) {
+  return Setting{key,
+                 [field, key](Config& c, std::string_view text) -> core::Result<void> {
+                   auto v = ParseBool(text, std::string("SCIMD_") + key);
+                   if (!v) return std::unexpected(v.error());
+                   c.*field = *v;
+                   return {};
+                 },
+                 [field, key](Config& c, const toml::node& node) -> core::Result<void> {
+                   auto v = node.value<bool>();
+                   if (!v) return Fail(ErrorType::kInvalidValue, std::string(key) + ": expected true or false");
+                   c.*field = *v;
+                   return {};
+                 }};
+}
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> settings = {
+      StringSetting("listen", &Config::listen),
+      StringSetting("data", &Config::data_dir),
+      IntSetting("io_threads", &Config::io_threads, 0, 256),
+      IntSetting("max_body_bytes", &Config::max_body_bytes, 1024, int64_t{256} * 1024 * 1024),
+      StringSetting("public_url", &Config::public_url),
+      BoolSetting("reject_unknown_members", &Config::reject_unknown_members),
+      IntSetting("default_page_size", &Config::default_page_size, 1, 10000),
+      IntSetting("max_page_size", &Config::max_page_size, 1, 10000),
+      BoolSetting("access_log", &Config::access_log),
+      IntSetting("shutdown_grace_seconds", &Config::shutdown_grace_seconds, 0, 3600),
+  };
+  return settings;
+}
+
+}  // namespace
+
+core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
+  Config config;
+  if (file) {
+    toml::table table;
+    try {
+      table = toml::parse_file(*file);
+    } catch (const toml::parse_error& e) {
+      const auto& where = e.source().begin;
+      return Fail(ErrorType::kInvalidValue, *file + ":" + std::to_string(where.line) + ":" +
+                                                std::to_string(where.column) + ": " + std::string(e.description()));
+    }
+    for (const auto& [key, node] : table) {
+      const Setting* setting = nullptr;
+      for (const auto& s : Settings()) {
+        if (key.str() == s.key) setting = &s;
+      }
+      if (!setting) {
+        std::string known;
+        for (const auto& s : Settings()) known += std::string(known.empty() ? "" : ", ") + s.key;
+        return Fail(ErrorType::kInvalidValue,
+                    *file + ": unknown key '" + std::string(key.str()) + "' (known keys: " + known + ")");
+      }
+      if (auto r = setting->from_toml(config, node); !r) {
+        return Fail(ErrorType::kInvalidValue, *file + ": " + r.error().detail);
+      }
+    }
+  }
+  for (const auto& s : Settings()) {
+    std::string name = "SCIMD_" + core::ToLower(s.key);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (const char* value = std::getenv(name.c_str()); value && *value) {
+      if (auto r = s.from_text(config, value); !r) return std::unexpected(r.error());
+    }
+  }
+  if (config.default_page_size > config.max_page_size) config.default_page_size = config.max_page_size;
+  return config;
+}
+
+core::Result<std::pair<std::string, uint16_t>> SplitListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return Fail(ErrorType::kInvalidValue, "listen address '" + listen + "' must be HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = ParseInt(std::string_view(listen).substr(colon + 1), "listen port");
+  if (!port || *port < 0 || *port > 65535) {
+    return Fail(ErrorType::kInvalidValue, "listen address '" + listen + "': the port must be 0-65535");
+  }
+  return std::pair{host, static_cast<uint16_t>(*port)};
+}
+
+std::string DatabasePath(const Config& config) { return config.data_dir + "/scimd.db"; }
+
+}  // namespace scim::app

@@ -1,0 +1,37 @@
+// scimd's settings: defaults, then a TOML file (--config), then SCIMD_* environment variables,
+// then command-line flags; each later source overrides the earlier ones.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+
+namespace scim::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  // listen = "HOST:PORT"            SCIMD_LISTEN
+  std::string data_dir = "./scimd-data";   // data = "DIR"                    SCIMD_DATA
+  int io_threads = 0;                      // io_threads (0: one per core)    SCIMD_IO_THREADS
+  int64_t max_body_bytes = 1024 * 1024;    // max_body_bytes                  SCIMD_MAX_BODY_BYTES
+  std::string public_url;                  // public_url = "https://scim.example.com"  SCIMD_PUBLIC_URL
+  bool reject_unknown_members = false;     // reject_unknown_members          SCIMD_REJECT_UNKNOWN_MEMBERS
+  int64_t default_page_size = 100;         // default_page_size               SCIMD_DEFAULT_PAGE_SIZE
+  int64_t max_page_size = 1000;            // max_page_size                   SCIMD_MAX_PAGE_SIZE
+  bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
+  int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
+};
+
+// Reads `file` (when given) and the environment over the defaults.
+// Errors: kInvalidValue naming the file, key or variable and what is expected; unknown keys are
+// errors too (a typo must not be silently ignored).
+core::Result<Config> LoadConfig(const std::optional<std::string>& file);
+
+// Splits "HOST:PORT" ("[::1]:8080" for IPv6). Errors: kInvalidValue.
+core::Result<std::pair<std::string, uint16_t>> SplitListen(const std::string& listen);
+
+// The database file inside the data directory.
+std::string DatabasePath(const Config& config);
+
+}  // namespace scim::app

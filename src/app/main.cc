@@ -1,0 +1,83 @@
+// scimd: a multi-tenant SCIM 2.0 server. This file only parses the command line (CLI11) and
+// dispatches to the commands in commands.h.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+
+namespace {
+
+using scim::app::CommonFlags;
+
+void AddCommonFlags(CLI::App* command, CommonFlags& flags) {
+  command->add_option("--config", flags.config_file, "TOML configuration file (keys: see docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--data", flags.data_dir, "Data directory holding scimd.db (default ./scimd-data, SCIMD_DATA)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"scimd: a multi-tenant SCIM 2.0 provisioning server"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "scimd 0.1.0");
+
+  scim::app::ServeFlags serve_flags;
+  auto* serve = app.add_subcommand("serve", "Run the SCIM server (creates the data directory and a demo tenant on first start)");
+  AddCommonFlags(serve, serve_flags.common);
+  serve->add_option("--listen", serve_flags.listen, "HOST:PORT to listen on (default 127.0.0.1:8080, SCIMD_LISTEN)");
+
+  CommonFlags flags;
+  std::string name;
+  std::string tenant;
+  std::string token_id;
+  std::string label;
+  std::optional<int> expires_days;
+
+  auto* tenant_cmd = app.add_subcommand("tenant", "Create, list and delete tenants");
+  tenant_cmd->require_subcommand(1);
+  auto* tenant_create = tenant_cmd->add_subcommand("create", "Create a tenant (then: scimd token issue NAME)");
+  tenant_create->add_option("NAME", name, "Tenant name: letters, digits, '-', '_', '.'")->required();
+  AddCommonFlags(tenant_create, flags);
+  auto* tenant_list = tenant_cmd->add_subcommand("list", "List tenants");
+  AddCommonFlags(tenant_list, flags);
+  auto* tenant_delete = tenant_cmd->add_subcommand("delete", "Delete a tenant with all its users, groups and tokens");
+  tenant_delete->add_option("NAME", name, "Tenant name")->required();
+  AddCommonFlags(tenant_delete, flags);
+
+  auto* token_cmd = app.add_subcommand("token", "Issue, list and revoke a tenant's bearer tokens");
+  token_cmd->require_subcommand(1);
+  auto* token_issue = token_cmd->add_subcommand("issue", "Issue a token; it is printed once, alone on the last line");
+  token_issue->add_option("TENANT", tenant, "Tenant name")->required();
+  token_issue->add_option("--expires", expires_days, "Expire after this many days (default: never)");
+  token_issue->add_option("--label", label, "A note to tell tokens apart (e.g. 'okta-prod')");
+  AddCommonFlags(token_issue, flags);
+  auto* token_list = token_cmd->add_subcommand("list", "List a tenant's tokens (never their secrets)");
+  token_list->add_option("TENANT", tenant, "Tenant name")->required();
+  AddCommonFlags(token_list, flags);
+  auto* token_revoke = token_cmd->add_subcommand("revoke", "Revoke a token; the next request using it is refused");
+  token_revoke->add_option("TENANT", tenant, "Tenant name")->required();
+  token_revoke->add_option("TOKEN_ID", token_id, "The token's id as shown by 'token list' (tok_...)")->required();
+  AddCommonFlags(token_revoke, flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and a hint
+    return scim::app::kExitUsage;
+  }
+
+  if (serve->parsed()) return scim::app::Serve(serve_flags);
+  if (tenant_create->parsed()) return scim::app::TenantCreate(flags, name);
+  if (tenant_list->parsed()) return scim::app::TenantList(flags);
+  if (tenant_delete->parsed()) return scim::app::TenantDelete(flags, name);
+  if (token_issue->parsed()) return scim::app::TokenIssue(flags, tenant, expires_days, label);
+  if (token_list->parsed()) return scim::app::TokenList(flags, tenant);
+  if (token_revoke->parsed()) return scim::app::TokenRevoke(flags, tenant, token_id);
+  return scim::app::kExitUsage;
+}

@@ -1,0 +1,119 @@
+// `scimd serve`: open the data directory (creating it and a demo tenant on first start), then run
+// the HTTP server until SIGTERM/SIGINT, finishing in-flight requests before exiting 0.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "api/error_response.h"
+#include "api/scim_api.h"
+#include "app/commands.h"
+#include "app/wiring.h"
+#include "core/json.h"
+#include "core/schema.h"
+#include "http/server.h"
+
+namespace scim::app {
+namespace {
+
+// One JSON object per line on stdout; never a secret (no query strings, no headers but User-Agent).
+void WriteAccessLog(const http::AccessLogEntry& e) {
+  static std::mutex mu;
+  core::Json line = {{"time", api::NowRfc3339()},  {"remote", e.remote_address}, {"method", e.method},
+                     {"path", e.path},             {"status", e.status},         {"duration_ms", e.duration_ms},
+                     {"request_bytes", e.request_bytes}, {"response_bytes", e.response_bytes}};
+  if (!e.tenant.empty()) line["tenant"] = e.tenant;
+  if (!e.credential.empty()) line["credential"] = e.credential;
+  if (!e.error.empty()) line["error"] = e.error;
+  if (!e.user_agent.empty()) line["user_agent"] = e.user_agent;
+  std::string text = core::DumpJson(line);
+  text.push_back('\n');
+  std::lock_guard lock(mu);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int Serve(const ServeFlags& flags) {
+  auto env = OpenEnvironment(flags.common, /*create_data_dir=*/true, flags.listen);
+  if (!env) return env.error();
+  const Config& config = env->config;
+  auto listen = SplitListen(config.listen);
+  if (!listen) {
+    fmt::print(stderr, "scimd: error: {}\n", listen.error().detail);
+    return kExitUsage;
+  }
+  auto registry = core::SchemaRegistry::LoadDefault();
+  if (!registry) {
+    fmt::print(stderr, "scimd: error: built-in schemas: {}\n", registry.error().detail);
+    return kExitFailure;
+  }
+
+  std::optional<IssuedToken> demo_token;
+  if (env->fresh) {
+    auto tenant = CreateTenant(*env->store, "demo");
+    if (!tenant) {
+      fmt::print(stderr, "scimd: error: creating the demo tenant: {}\n", tenant.error().detail);
+      return kExitFailure;
+    }
+    auto token = IssueToken(*env->store, *tenant, "demo", std::nullopt);
+    if (!token) {
+      fmt::print(stderr, "scimd: error: issuing the demo token: {}\n", token.error().detail);
+      return kExitFailure;
+    }
+    demo_token = std::move(*token);
+  }
+
+  api::ApiOptions api_options;
+  api_options.public_base_url = config.public_url;
+  while (!api_options.public_base_url.empty() && api_options.public_base_url.back() == '/') {
+    api_options.public_base_url.pop_back();
+  }
+  api_options.reject_unknown_members = config.reject_unknown_members;
+  api_options.default_page_size = config.default_page_size;
+  api_options.max_page_size = config.max_page_size;
+  api::ScimApi scim_api(*env->store, *registry, api_options);
+
+  http::ServerOptions options;
+  options.host = listen->first;
+  options.port = listen->second;
+  options.io_threads = config.io_threads > 0 ? config.io_threads
+                                              : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  options.body_limit = static_cast<size_t>(config.max_body_bytes);
+  options.shutdown_grace = std::chrono::seconds(config.shutdown_grace_seconds);
+  options.error_responder = [](int status, std::string_view detail) {
+    return api::ErrorResponseForStatus(status, detail);
+  };
+  if (config.access_log) options.access_log = WriteAccessLog;
+  http::Server server(options, [&scim_api](http::Request request, http::Responder respond) {
+    scim_api.Handle(std::move(request), std::move(respond));
+  });
+  if (std::string error = server.Listen(); !error.empty()) {
+    fmt::print(stderr, "scimd: error: cannot listen on {}: {}\n", config.listen, error);
+    return kExitFailure;
+  }
+
+  std::string host = listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
+  std::string origin = api_options.public_base_url.empty() ? fmt::format("http://{}:{}", host, server.port())
+                                                           : api_options.public_base_url;
+  if (demo_token) {
+    fmt::print(
+        "scimd: new data directory {}: created tenant 'demo'\n"
+        "  SCIM base URL: {}/scim/v2/demo\n"
+        "  Bearer token:  {}\n"
+        "  (the token is shown once; issue more with: scimd token issue demo --data {})\n",
+        config.data_dir, origin, demo_token->secret, config.data_dir);
+  }
+  fmt::print("scimd listening on {} (data: {}, SCIM base URLs: {}/scim/v2/{{tenant}})\n", origin, config.data_dir,
+             origin);
+  std::fflush(stdout);
+
+  server.Run(/*handle_signals=*/true);
+  fmt::print("scimd stopped\n");
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+}  // namespace scim::app

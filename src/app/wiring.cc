@@ -1,0 +1,98 @@
+#include "app/wiring.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "api/scim_api.h"
+#include "auth/crypto.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace scim::app {
+
+std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool create_data_dir,
+                                                const std::optional<std::string>& listen) {
+  auto config = LoadConfig(flags.config_file);
+  if (!config) {
+    fmt::print(stderr, "scimd: error: {}\n", config.error().detail);
+    return std::unexpected(kExitUsage);
+  }
+  if (flags.data_dir) config->data_dir = *flags.data_dir;
+  if (listen) config->listen = *listen;
+  if (!auth::InitCrypto()) {
+    fmt::print(stderr, "scimd: error: libsodium could not initialise (no entropy source?)\n");
+    return std::unexpected(kExitFailure);
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(config->data_dir, ec)) {
+    if (!create_data_dir) {
+      fmt::print(stderr, "scimd: error: data directory '{}' does not exist (start 'scimd serve' or pass --data DIR)\n",
+                 config->data_dir);
+      return std::unexpected(kExitFailure);
+    }
+    std::filesystem::create_directories(config->data_dir, ec);
+    if (ec) {
+      fmt::print(stderr, "scimd: error: cannot create data directory '{}': {}\n", config->data_dir, ec.message());
+      return std::unexpected(kExitFailure);
+    }
+  }
+  std::string db_path = DatabasePath(*config);
+  bool fresh = !std::filesystem::exists(db_path, ec);
+  if (fresh && !create_data_dir) {
+    fmt::print(stderr, "scimd: error: no database in '{}' (start 'scimd serve' first or pass --data DIR)\n",
+               config->data_dir);
+    return std::unexpected(kExitFailure);
+  }
+  auto store = storage::OpenSqliteStore(db_path);
+  if (!store) {
+    fmt::print(stderr, "scimd: error: {}\n", store.error().detail);
+    return std::unexpected(kExitFailure);
+  }
+  return Environment{std::move(*config), std::move(*store), fresh};
+}
+
+core::Result<void> ValidateTenantName(const std::string& name) {
+  auto invalid = [&](std::string why) {
+    return core::Fail(core::ErrorType::kInvalidValue, "invalid tenant name '" + name + "': " + why);
+  };
+  if (name.empty() || name.size() > 63) return invalid("it must be 1 to 63 characters long");
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front())) return invalid("it must start with a letter or a digit");
+  for (char c : name) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return invalid("use only letters, digits, '-', '_' and '.'");
+  }
+  if (api::ScimApi::IsReservedTenantName(name)) return invalid("it is the name of a SCIM endpoint");
+  return {};
+}
+
+core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::string& name) {
+  if (auto valid = ValidateTenantName(name); !valid) return std::unexpected(valid.error());
+  storage::Tenant tenant;
+  std::string now = api::NowRfc3339();
+  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    auto created = txn.CreateTenant(name, now);
+    if (!created) return std::unexpected(created.error());
+    tenant = *created;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return tenant;
+}
+
+core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenant& tenant, const std::string& label,
+                                     const std::optional<std::string>& expires) {
+  IssuedToken issued{"tok_" + auth::RandomHex(8), auth::NewTokenSecret()};
+  storage::TokenRecord record;
+  record.id = issued.id;
+  record.tenant = tenant.id;
+  record.label = label;
+  record.created = api::NowRfc3339();
+  record.expires = expires;
+  std::string hash = auth::HashTokenSecret(issued.secret);
+  auto r = store.WriteSync([&](storage::WriteTxn& txn) { return txn.InsertToken(record, hash); });
+  if (!r) return std::unexpected(r.error());
+  return issued;
+}
+
+}  // namespace scim::app

@@ -1,0 +1,41 @@
+// Builds what the commands need from the configuration: the only code that names a concrete
+// storage backend (STYLE §3.19).
+#pragma once
+
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "core/error.h"
+#include "storage/store.h"
+
+namespace scim::app {
+
+struct Environment {
+  Config config;
+  std::unique_ptr<storage::Store> store;
+  bool fresh = false;  // the database did not exist before this start
+};
+
+// Loads the configuration (flags over environment over file over defaults), initialises crypto
+// and opens the database. On failure prints why to stderr and returns the exit code.
+std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool create_data_dir,
+                                                const std::optional<std::string>& listen = std::nullopt);
+
+// Tenant names are URL path segments: 1-63 of [A-Za-z0-9._-], starting with a letter or digit,
+// and never an endpoint name of the shared base URL. Errors: kInvalidValue saying what is allowed.
+core::Result<void> ValidateTenantName(const std::string& name);
+
+core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::string& name);
+
+struct IssuedToken {
+  std::string id;
+  std::string secret;
+};
+core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenant& tenant, const std::string& label,
+                                     const std::optional<std::string>& expires);
+
+}  // namespace scim::app
