@@ -22,11 +22,21 @@ inline constexpr std::string_view kListResponseSchema = "urn:ietf:params:scim:ap
 inline constexpr std::string_view kPatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 inline constexpr std::string_view kErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
 inline constexpr std::string_view kSearchRequestSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+// The `schemas` value of the documents served at /Schemas and /ResourceTypes.
+inline constexpr std::string_view kSchemaSchema = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+inline constexpr std::string_view kResourceTypeSchema = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 
 enum class AttrType { kString, kBoolean, kDecimal, kInteger, kDateTime, kBinary, kReference, kComplex };
 enum class Mutability { kReadOnly, kReadWrite, kImmutable, kWriteOnly };
 enum class Returned { kAlways, kNever, kDefault, kRequest };
 enum class Uniqueness { kNone, kServer, kGlobal };
+
+// The RFC 7643 §7 spelling of each characteristic value ("dateTime", "readOnly", "server", ...),
+// for definitions and error messages.
+std::string_view ToString(AttrType type);
+std::string_view ToString(Mutability mutability);
+std::string_view ToString(Returned returned);
+std::string_view ToString(Uniqueness uniqueness);
 
 struct Attribute {
   std::string name;  // canonical spelling, e.g. "userName"
@@ -97,8 +107,15 @@ class SchemaRegistry {
   // Fails only if the compiled-in schema files are malformed (a bug).
   static Result<std::shared_ptr<const SchemaRegistry>> LoadDefault();
 
-  // Builds a registry from RFC 7643 §7 schema documents and §6 resource type documents.
-  // Errors: kInvalidValue naming the offending schema or attribute.
+  // Builds a registry from RFC 7643 §7 schema documents and §6 resource type documents, each given
+  // as a JSON array. Characteristics left out get the RFC 7643 §2.2 defaults (required false,
+  // caseExact false, mutability readWrite, returned default, uniqueness none, multiValued false);
+  // names and characteristic values ("dateTime", "readOnly") match case-insensitively. Each
+  // Schema/ResourceType `definition` is regenerated with every characteristic spelled out and
+  // `schemas` set to kSchemaSchema / kResourceTypeSchema; the caller adds `meta`.
+  // Errors: kInvalidValue naming the offending schema or attribute (unknown type or characteristic
+  // value, invalid or duplicate name, complex attribute without sub-attributes, complex
+  // sub-attribute, duplicate schema or resource type, resource type naming a schema not loaded).
   static Result<std::shared_ptr<const SchemaRegistry>> Load(const Json& schemas, const Json& resource_types);
 
   const Schema* FindSchema(std::string_view urn) const;               // case-insensitive
@@ -107,9 +124,11 @@ class SchemaRegistry {
   const std::vector<ResourceType>& resource_types() const { return resource_types_; }
 
   // Resolves `path` against `type`: an unqualified name is looked up in the core schema first, then
-  // in the extensions; a URN must be the core schema or one of the type's extensions.
-  // A path may also be given with the URN alone in `name` form parsing already done by the caller.
-  // Errors: kInvalidPath naming the path ("Unknown attribute 'foo' on User").
+  // in the extensions; a URN must be the core schema or one of the type's extensions (any case).
+  // `path.name` is one attribute name: the caller has already split "name.familyName".
+  // On success the pointers point into this registry and live as long as it does.
+  // Errors: kInvalidPath naming the path: "Unknown schema URN 'urn:…' for User",
+  // "Unknown attribute 'foo' on User", a sub-attribute on a non-complex attribute, an unknown sub.
   Result<ResolvedAttr> Resolve(const ResourceType& type, const AttrPath& path) const;
 
   // Schemas that apply to `type`: the core schema then its extensions (never nullptr entries).

@@ -31,16 +31,38 @@ struct NormalizedResource {
 };
 
 // Checks and canonicalises `input` for `type`:
+//  - `input` must be a JSON object: else kInvalidSyntax;
+//  - `schemas`, when present, must be an array of strings whose URNs are the core schema or declared
+//    extensions of `type` (else kInvalidSyntax "Unknown schema URN 'urn:…' for User (this tenant
+//    declares: …)"); entries that are not URNs (Entra's "http://schemas.microsoft.com/…/Group") are
+//    ignored, and a missing `schemas` is accepted: the output's is computed;
 //  - attribute names match case-insensitively; unknown attributes and undeclared extension URNs
-//    are kInvalidSyntax naming them;
-//  - readOnly attributes are ignored (RFC 7643 §2.2), returned:never ones moved out;
-//  - types: kInvalidValue naming the attribute and the expected type; a boolean given as the
-//    string "true"/"false" (any case) is accepted (Entra, OneLogin templates); a single object for a
-//    multi-valued complex attribute is wrapped in an array; a bare string for a complex attribute
-//    with a `value` sub-attribute (Entra's manager) becomes {"value": string};
-//  - required attributes (userName, displayName on Group) must be present: kInvalidValue;
+//    are kInvalidSyntax naming them; an extension's attributes may come in its URN-keyed object or
+//    as fully qualified top-level keys ("urn:…:enterprise:2.0:User:department", Entra);
+//    the same attribute given twice (in different case or form) is kInvalidSyntax;
+//  - readOnly attributes and sub-attributes are ignored (RFC 7643 §2.2), returned:never ones moved
+//    out: `password` (a string, else kInvalidValue) goes to NormalizedResource::password, `members`
+//    to NormalizedResource::members (each element an object with a non-empty string `value`, else
+//    kInvalidValue; `type` kept when a string, in canonical spelling when it matches one; `display`
+//    and `$ref` dropped; duplicates by value dropped; `members: null` counts as not sent,
+//    `members: []` as an empty list). Other returned:never attributes a tenant may declare stay in
+//    `resource`: projection must hide them;
+//  - types, recursively: kInvalidValue naming the attribute path ("name.givenName",
+//    "emails[1].primary", "urn:…:User:manager.value") and the expected type; dateTime must be
+//    xsd:dateTime (2008-01-23T04:56:22Z, fraction and offset optional); a boolean given as the
+//    string "true"/"false" (any case) is accepted (Entra, OneLogin templates); a single value for a
+//    multi-valued attribute is wrapped in an array, an array for a single-valued one is
+//    kInvalidValue; a bare string for a complex attribute with a `value` sub-attribute (Entra's
+//    manager) becomes {"value": string}; unknown sub-attributes are kInvalidSyntax (an unknown
+//    `$ref` key is ignored);
+//  - canonicalValues are enforced (kInvalidValue) only on extension attributes: on the core
+//    schemas they are suggestions and IdPs send others (see validate.cc);
+//  - required attributes (userName, displayName on Group) must be present and not "": kInvalidValue
+//    "Attribute 'userName' is required"; so must extensions the resource type marks required, and the
+//    required attributes of every extension that is present;
 //  - more than one `primary: true` in a multi-valued attribute: kInvalidValue;
 //  - `userName` and other strings are trimmed of nothing: values are kept exactly as sent.
+// Pure and thread-safe; `registry` must hold `type`'s schemas (kInternal otherwise).
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
                                              const SchemaRegistry& registry, WriteContext context);
 
