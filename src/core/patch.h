@@ -13,6 +13,21 @@
 //  - path-less replace {"id": .., "displayName": ..} (Okta, with every membership change)
 //    renames or is a no-op; an `id` equal to the resource's id is ignored.                   [Q12]
 //  - replace members [] empties the group.                                                   [Q21]
+//  - Entra app roles serialised as JSON text in an element's `value` are unpacked.            [Q6]
+//  - add and replace on a single-valued attribute are both upserts.                          [Q8]
+//
+// Choices where the RFC is open or strictness would break IdPs:
+//  - remove of something absent, or with a filter that matches nothing, is a no-op (not noTarget):
+//    IdPs retry removals and remove what is already gone.
+//  - add/replace on a single-valued complex attribute (name, manager) merges the given
+//    sub-attributes into the stored value (a null sub-attribute removes it); when the value names
+//    a different referent (its `value` differs from the stored `value`), it replaces the object.
+//  - add on a multi-valued attribute skips elements equal to a stored one and merges an element
+//    into a stored one with the same `value` (and no conflicting `type`); an element written with
+//    primary:true removes `primary` from the others.
+//  - a null value, or "" for a complex attribute with a `value` sub-attribute (Entra's manager),
+//    removes the target; a one-element array for a single-valued attribute is unwrapped.
+//  - members (kMembersAttr) never touch the document; see ApplyPatch.
 #pragma once
 
 #include <optional>
@@ -27,8 +42,16 @@
 
 namespace scim::core {
 
-// Limits on one PATCH request; beyond them: kInvalidValue (too many operations) / kTooMany.
+// Limits on one PATCH request; beyond them: kInvalidValue.
 inline constexpr size_t kMaxPatchOperations = 1000;
+// How deeply an operation's `value` may nest (SCIM needs 3: {"urn:..": {"manager": {"value": ..}}}).
+// Checked before the value is copied: nlohmann copies recursively, and a hostile value can nest
+// deeper than the stack.
+inline constexpr int kMaxPatchValueDepth = 16;
+// Elements a multi-valued attribute of the document may hold after an operation, and elements one
+// value array may carry (members excepted: they are not in the document). Keeps add's duplicate
+// check, which is quadratic, cheap.
+inline constexpr size_t kMaxAttributeValues = 1000;
 
 enum class PatchOpType { kAdd, kRemove, kReplace };
 
@@ -39,9 +62,14 @@ struct PatchOperation {
   std::optional<Json> value;      // absent when the operation has no "value"
 };
 
-// Parses a PatchOp request body: `schemas` must contain the PatchOp URN, `Operations` a non-empty
-// array, each with `op` add/remove/replace (any case), `path` required for remove.
-// Errors: kInvalidSyntax (message shape), kInvalidPath (unparseable path), kInvalidValue.
+// Parses a PatchOp request body: `schemas` must contain the PatchOp URN (any case), `Operations`
+// (key in any case) a non-empty array of at most kMaxPatchOperations, each with `op`
+// add/remove/replace (any case), `path` required for remove (an empty path counts as absent),
+// `value` required for add and replace. Paths are parsed with ParsePatchPath; nothing is checked
+// against a schema yet. Every error detail names the operation ("Operations[2]: ...").
+// Errors: kInvalidSyntax (message shape, unknown op), kInvalidPath (unparseable path),
+// kNoTarget (remove without a path, RFC 7644 §3.5.2.2), kInvalidValue (missing value, too many
+// operations, a value nested deeper than kMaxPatchValueDepth).
 Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body);
 
 struct PatchResult {
@@ -50,12 +78,26 @@ struct PatchResult {
   bool changed = false;               // true when `resource` differs from the input document
 };
 
-// Applies `ops` to `resource` (a stored document of `type`, canonical attribute names, no `members`,
-// no `meta`). Operations on `members` become `member_ops` and never touch `resource`.
-// The result still needs NormalizeResource(..., kPatchResult) for types and required attributes.
-// Errors: kInvalidPath (path names nothing in the schema), kNoTarget (remove with a filter that
-// matches nothing), kMutability (changing readOnly or immutable attributes such as `id`),
-// kInvalidValue (value missing or of the wrong shape), kInvalidFilter.
+// Applies `ops` in order to a copy of `resource` (a stored document of `type`: canonical attribute
+// names, extension attributes under their URN key, no `members`, no `meta`); `resource` is never
+// modified. Pure: no I/O, safe to call concurrently.
+// Path-less add/replace apply each member of the value object as if it were the path; the keys
+// `id`, `meta`, `schemas` and `groups` are skipped [Q12]. A schema URN as the path (or as a key)
+// addresses that extension's object.
+// Operations on `members` become `member_ops` in request order and never touch `resource`:
+//   add members [..] -> kAdd; replace members [..] -> kReplaceAll ([] or null clears);
+//   remove members -> kRemoveAll; remove members with a value array -> kRemove;
+//   remove members[value eq "a" or value eq "b"] -> kRemove {a, b};
+//   remove members[<any other filter>] -> kRemoveWhere; add/replace on members[..] -> kInvalidPath.
+// Element values are checked for shape and type (booleans from "True"/"False"); unknown keys inside
+// a value object are kept for NormalizeResource, which the result still needs (kPatchResult) for
+// canonical order, readOnly sub-attributes, required attributes and the write-only password.
+// Errors, each naming the operation ("Operations[1]: ..."): kInvalidPath (path or key names
+// nothing in the schema, a filter on a single-valued attribute, a filter naming an unknown
+// sub-attribute), kNoTarget (add/replace on a filtered path that matches nothing when the filter
+// is not `eq` comparisons joined by `and`), kMutability (a readOnly target such as `id`, `meta`,
+// `groups`; changing or removing an immutable attribute that has a value), kInvalidValue (value
+// missing or of the wrong shape or type), kInvalidFilter (a value filter that cannot be applied).
 Result<PatchResult> ApplyPatch(const Json& resource, const std::vector<PatchOperation>& ops,
                                const ResourceType& type, const SchemaRegistry& registry);
 
