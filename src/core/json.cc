@@ -5,7 +5,36 @@
 
 namespace scim::core {
 
+namespace {
+
+// The deepest nesting of arrays and objects in `text` (strings skipped). Copying and comparing a
+// parsed document recurses, so hostile nesting must be refused before parsing.
+size_t NestingDepth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 Result<Json> ParseJson(std::string_view text) {
+  if (NestingDepth(text) > kMaxJsonDepth) {
+    return Fail(ErrorType::kInvalidSyntax,
+                "Request body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {

@@ -13,7 +13,11 @@ namespace scim::core {
 
 using Json = nlohmann::ordered_json;
 
-// Parses `text` as one JSON value. On failure: kInvalidSyntax with the byte offset and what was expected.
+// Deepest nesting of arrays/objects ParseJson accepts (SCIM documents need about 4).
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Parses `text` as one JSON value. On failure: kInvalidSyntax with the byte offset and what was
+// expected, or naming kMaxJsonDepth when nested deeper.
 Result<Json> ParseJson(std::string_view text);
 
 // Compact serialisation; invalid UTF-8 is replaced rather than thrown on.

@@ -1,0 +1,65 @@
+// Token extraction from Authorization headers and the crypto helpers.
+#include "auth/authenticator.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+#include "auth/crypto.h"
+
+namespace scim::auth {
+namespace {
+
+TEST(ExtractToken, AcceptsEveryHeaderShapeIdpAdminsPaste) {
+  const std::string token = "scimd_AbC-123_xyz";
+  struct Row {
+    std::string header;
+    std::string expected;
+  } rows[] = {
+      {"Bearer " + token, token},
+      {"bearer " + token, token},
+      {token, token},                        // Okta "HTTP Header" mode: the whole value is the token
+      {"Token token=" + token, token},       // PagerDuty-style guides
+      {"token=" + token, token},
+      {"Bearer \"" + token + "\"", token},   // quoted by a careless template
+      {"  Bearer " + token + "  ", token},
+      {"Bearer other", "other"},             // not ours: looked up, and refused as 401
+      {"other", "other"},
+  };
+  for (const auto& row : rows) EXPECT_EQ(ExtractToken(row.header), row.expected) << row.header;
+}
+
+TEST(Crypto, TokensAreRandomAndHashesStable) {
+  ASSERT_TRUE(InitCrypto());
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    std::string t = NewTokenSecret();
+    EXPECT_EQ(t.rfind("scimd_", 0), 0u);
+    EXPECT_EQ(t.size(), 6u + 43u);  // 32 bytes in unpadded base64url
+    EXPECT_TRUE(seen.insert(t).second);
+  }
+  EXPECT_EQ(HashTokenSecret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+}
+
+TEST(Crypto, UuidsAreVersion4) {
+  ASSERT_TRUE(InitCrypto());
+  std::regex uuid4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(std::regex_match(NewUuid(), uuid4));
+}
+
+TEST(Crypto, PasswordsHashWithArgon2id) {
+  ASSERT_TRUE(InitCrypto());
+  auto hash = HashPassword("1mz050nq");
+  ASSERT_TRUE(hash);
+  EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u);
+  EXPECT_EQ(hash->find("1mz050nq"), std::string::npos);
+  EXPECT_TRUE(VerifyPassword(*hash, "1mz050nq"));
+  EXPECT_FALSE(VerifyPassword(*hash, "1mz050nQ"));
+}
+
+}  // namespace
+}  // namespace scim::auth
