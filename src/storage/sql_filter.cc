@@ -165,6 +165,8 @@ class Translator {
       }
       if (IsMembers(*resolved) || IsGroupsOfUser(*resolved)) {
         bool members = IsMembers(*resolved);
+        bool negate = op == CompareOp::kNe;
+        if (negate) op = CompareOp::kEq;
         std::string sub = resolved->sub ? resolved->sub->name : "value";
         if (!core::IEquals(sub, "value")) {
           return Fail(ErrorType::kInvalidFilter,
@@ -173,8 +175,9 @@ class Translator {
         auto cmp = Operator(members ? "m.member_id" : "m.group_id", leaf.sub_attributes.empty() ? leaf : *leaf.FindSub("value"),
                             op, value, path);
         if (!cmp) return cmp;
-        return fmt::format("EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = r.tenant_id AND {} = r.id AND {})",
-                           members ? "m.group_id" : "m.member_id", *cmp);
+        return fmt::format(
+            "{}EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = r.tenant_id AND {} = r.id AND {})",
+            negate ? "NOT " : "", members ? "m.group_id" : "m.member_id", *cmp);
       }
       if (kind_ == Kind::kUser && core::IEquals(top, "emails") && op == CompareOp::kEq && value &&
           value->is_string() && (!resolved->sub || core::IEquals(resolved->sub->name, "value"))) {
@@ -186,6 +189,9 @@ class Translator {
 
     if (resolved->attr->multi_valued) {
       // Any element matches. Complex elements compare their sub-attribute ("value" when none named).
+      // `ne` means no element equals (true when there are none), as the in-memory evaluator has it.
+      bool negate = op == CompareOp::kNe;
+      if (negate) op = CompareOp::kEq;
       int alias_number = ++alias_counter_;
       std::string a = "j" + std::to_string(alias_number);
       std::string element;
@@ -200,8 +206,8 @@ class Translator {
       }
       auto cmp = Operator(element, *compared, op, value, path);
       if (!cmp) return cmp;
-      return fmt::format("EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})", JsonPath(*resolved, false), a,
-                         *cmp);
+      return fmt::format("{}EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})", negate ? "NOT " : "",
+                         JsonPath(*resolved, false), a, *cmp);
     }
     return Operator(fmt::format("json_extract(r.body, '{}')", JsonPath(*resolved, true)), leaf, op, value, path);
   }

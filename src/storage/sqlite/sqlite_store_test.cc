@@ -241,6 +241,9 @@ TEST_F(SqliteStoreTest, FiltersRunInSql) {
   EXPECT_EQ(ListIds(Kind::kGroup, R"(displayName eq "engineering")"), V{"g"});
   EXPECT_EQ(ListIds(Kind::kGroup, R"(members[value eq "b"])"), V{"g"});
   EXPECT_EQ(ListIds(Kind::kGroup, R"(members.value eq "a")"), V{});
+  // ne on a multi-valued attribute: no element equals (so also true without any element).
+  EXPECT_EQ(ListIds(Kind::kUser, R"(emails.type ne "work")"), V{"c"});
+  EXPECT_EQ(ListIds(Kind::kUser, R"(emails.value ne "ada@work.example")"), (V{"b", "c"}));
 
   auto filter = core::ParseFilter(R"(nosuchattr eq "x")");
   ASSERT_TRUE(filter);
