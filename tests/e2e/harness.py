@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 from dataclasses import dataclass, field
 
 BINARY = os.environ.get("SCIMD_BINARY", os.path.join(os.path.dirname(__file__), "../../build/asan/scimd"))
@@ -73,6 +74,9 @@ class Client:
     def request(self, method: str, path: str, body=None, headers: dict | None = None, raw: bytes | None = None,
                 absolute: bool = False) -> Response:
         url = path if absolute else self.prefix + path
+        # Write filters readably in tests; send them percent-encoded as IdPs do (already-encoded
+        # parts stay as they are).
+        url = urllib.parse.quote(url, safe="/?&=:%@,+[]!$'()*;~")
         hdrs = {"Accept": "application/scim+json"}
         if self.authorization is not None:
             hdrs["Authorization"] = self.authorization
@@ -149,7 +153,13 @@ class Server:
 
     def _pump(self):
         assert self.proc and self.proc.stdout
-        for line in self.proc.stdout:
+        try:
+            self._read_lines(self.proc.stdout)
+        except (ValueError, OSError):
+            pass  # the pipe was closed by stop()
+
+    def _read_lines(self, stream):
+        for line in stream:
             line = line.rstrip("\n")
             self.output.append(line)
             m = re.search(r"Bearer token:\s+(\S+)", line)
@@ -177,6 +187,8 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout)
+        if self.proc.stdout:
+            self.proc.stdout.close()
         self.proc = None
         return code
 
@@ -184,6 +196,8 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+            if self.proc.stdout:
+                self.proc.stdout.close()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
