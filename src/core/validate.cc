@@ -104,9 +104,10 @@ Result<std::optional<Json>> NormalizeAttribute(const Attribute& attr, const Json
 // One complex value: known sub-attributes in schema order and spelling, readOnly ones dropped.
 Result<std::optional<Json>> NormalizeComplex(const Attribute& attr, const Json& value, const std::string& path,
                                              const Rules& rules) {
-  if (value.is_string() && attr.FindSub("value") != nullptr) {
-    // Entra sends the enterprise manager as a bare id ("manager": "271"); any complex attribute with a
-    // `value` sub-attribute reads a bare scalar the same way.                                    [Q5]
+  if (value.is_string() && !attr.multi_valued && attr.FindSub("value") != nullptr) {
+    // Entra sends the enterprise manager as a bare id ("manager": "271"); a single-valued complex
+    // attribute with a `value` sub-attribute reads a bare string the same way.                  [Q5]
+    // Not multi-valued ones: "emails": "a@b" is a client bug worth a 400, not a guess.
     return NormalizeComplex(attr, Json{{"value", value}}, path, rules);
   }
   if (!value.is_object()) return WrongType(attr, path, value);

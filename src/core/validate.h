@@ -52,8 +52,8 @@ struct NormalizedResource {
 //    xsd:dateTime (2008-01-23T04:56:22Z, fraction and offset optional); a boolean given as the
 //    string "true"/"false" (any case) is accepted (Entra, OneLogin templates); a single value for a
 //    multi-valued attribute is wrapped in an array, an array for a single-valued one is
-//    kInvalidValue; a bare string for a complex attribute with a `value` sub-attribute (Entra's
-//    manager) becomes {"value": string}; unknown sub-attributes are kInvalidSyntax (an unknown
+//    kInvalidValue; a bare string for a single-valued complex attribute with a `value`
+//    sub-attribute (Entra's manager) becomes {"value": string}; unknown sub-attributes are kInvalidSyntax (an unknown
 //    `$ref` key is ignored);
 //  - canonicalValues are enforced (kInvalidValue) only on extension attributes: on the core
 //    schemas they are suggestions and IdPs send others (see validate.cc);

@@ -889,6 +889,11 @@ TEST(ServerTest, ListenReportsAddressInUse) {
 }
 
 TEST(ServerTest, AcceptSurvivesRunningOutOfFileDescriptors) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtimes open files themselves (UBSan's vptr check reads /proc/self/maps) and
+  // report false errors once the process is out of descriptors. Run in the debug or release preset.
+  GTEST_SKIP() << "not meaningful under AddressSanitizer/UBSan";
+#endif
   TestServer server(TestOptions(), Echo);
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
