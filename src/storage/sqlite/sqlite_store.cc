@@ -661,27 +661,35 @@ class SqliteStore final : public Store {
   std::thread writer_thread_;
 };
 
+// Brings the schema to kSchemaVersion, one version per transaction. The version is read inside
+// the write transaction, so two processes opening a new database at once migrate it once.
 Result<void> Migrate(Connection& db) {
   if (auto r = db.Exec("PRAGMA journal_mode=WAL;"); !r) return r;
-  auto version_stmt = db.Prepare("PRAGMA user_version");
-  if (!version_stmt) return std::unexpected(version_stmt.error());
-  auto row = version_stmt->Step();
-  if (!row) return std::unexpected(row.error());
-  int version = static_cast<int>(version_stmt->Int(0));
-  if (version > kSchemaVersion) {
-    return Fail(ErrorType::kInternal, "The database schema is version " + std::to_string(version) +
-                                          " but this scimd knows up to " + std::to_string(kSchemaVersion) +
-                                          ": it was written by a newer scimd. Upgrade scimd.");
-  }
-  for (int v = version; v < kSchemaVersion; ++v) {
-    std::string script = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
-                         "PRAGMA user_version = " + std::to_string(v + 1) + ";COMMIT;";
+  while (true) {
+    if (auto r = db.Exec("BEGIN IMMEDIATE"); !r) return r;
+    int version = 0;
+    {  // the statement must be reset before COMMIT
+      auto version_stmt = db.Prepare("PRAGMA user_version");
+      if (!version_stmt) return std::unexpected(version_stmt.error());
+      auto row = version_stmt->Step();
+      if (!row) return std::unexpected(row.error());
+      version = static_cast<int>(version_stmt->Int(0));
+    }
+    if (version >= kSchemaVersion) {
+      (void)db.Exec("COMMIT");
+      if (version == kSchemaVersion) return {};
+      return Fail(ErrorType::kInternal, "The database schema is version " + std::to_string(version) +
+                                            " but this scimd knows up to " + std::to_string(kSchemaVersion) +
+                                            ": it was written by a newer scimd. Upgrade scimd.");
+    }
+    std::string script = std::string(kMigrations[version]) + "PRAGMA user_version = " + std::to_string(version + 1) +
+                         ";COMMIT;";
     if (auto r = db.Exec(script.c_str()); !r) {
       (void)db.Exec("ROLLBACK");
-      return Fail(r.error().type, "Migration to schema version " + std::to_string(v + 1) + " failed: " + r.error().detail);
+      return Fail(r.error().type,
+                  "Migration to schema version " + std::to_string(version + 1) + " failed: " + r.error().detail);
     }
   }
-  return {};
 }
 
 }  // namespace
