@@ -235,10 +235,11 @@ struct ScimApi::Impl {
   }
 
   void RespondWithResource(const CallPtr& call, Kind kind, const storage::StoredResource& stored, int status,
-                           const Projection& projection) {
+                           const Projection& projection, std::string log_note = {}) {
     auto body = RenderStored(call, kind, stored, projection);
     if (!body) return ReplyError(call, body.error());
     http::Response response = JsonResponse(status, std::move(*body));
+    response.log_note = std::move(log_note);
     response.headers.emplace_back("ETag", ETag(stored.version));
     if (status == 201) response.headers.emplace_back("Location", Location(call->base_url, kind, stored.id));
     Reply(call, std::move(response));
@@ -271,6 +272,16 @@ struct ScimApi::Impl {
     }
     body += "]}";
     Reply(call, JsonResponse(200, std::move(body)));
+  }
+
+  // Unknown member ids are skipped, not rejected (decisions/0002); the access log records them so
+  // an operator can see what the IdP sent.
+  static std::string SkippedNote(const std::vector<std::string>& skipped) {
+    if (skipped.empty()) return {};
+    std::string note = "skipped unknown members:";
+    for (size_t i = 0; i < skipped.size() && i < 20; ++i) note += " " + skipped[i].substr(0, 64);
+    if (skipped.size() > 20) note += fmt::format(" (and {} more)", skipped.size() - 20);
+    return note;
   }
 
   Projection MakeProjection(const ListParams& params) const {
@@ -343,7 +354,7 @@ struct ScimApi::Impl {
         [this, call, kind, row, skipped](Result<void> result) {
           if (!result) return ReplyError(call, result.error());
           storage::StoredResource stored{row->id, row->body, row->created, row->last_modified, row->version};
-          RespondWithResource(call, kind, stored, 201, WriteProjection(call));
+          RespondWithResource(call, kind, stored, 201, WriteProjection(call), SkippedNote(*skipped));
         });
   }
 
@@ -414,9 +425,10 @@ struct ScimApi::Impl {
       return ReplyError(call, {ErrorType::kInvalidPath, "Only groups have members"});
     }
     auto result = std::make_shared<storage::StoredResource>();
+    auto skipped = std::make_shared<std::vector<std::string>>();
     store.Write(
-        [tenant, kind, id, row, member_ops = std::move(member_ops), check_version, reject, now,
-         result](storage::WriteTxn& txn) -> Result<void> {
+        [tenant, kind, id, row, member_ops = std::move(member_ops), check_version, reject, now, result,
+         skipped](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
           if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
@@ -436,6 +448,7 @@ struct ScimApi::Impl {
           if (!member_ops.empty()) {
             auto members = txn.ApplyMemberOps(tenant, id, member_ops, reject);
             if (!members) return std::unexpected(members.error());
+            *skipped = std::move(members->unknown_members);
             if (members->changed && !changed) {
               if (auto r = txn.Touch(tenant, kind, id, now, (*existing)->version + 1); !r) return r;
               changed = true;
@@ -447,7 +460,7 @@ struct ScimApi::Impl {
           }
           return {};
         },
-        [this, call, kind, result, attempt, retry = std::move(retry)](Result<void> outcome) {
+        [this, call, kind, result, skipped, attempt, retry = std::move(retry)](Result<void> outcome) {
           if (!outcome) {
             if (outcome.error().type == ErrorType::kConflict && outcome.error().detail == kVersionConflict) {
               if (attempt + 1 < kMaxWriteAttempts) return retry(attempt + 1);
@@ -463,9 +476,10 @@ struct ScimApi::Impl {
             http::Response response;
             response.status = 204;
             response.headers.emplace_back("ETag", ETag(result->version));
+            response.log_note = SkippedNote(*skipped);
             return Reply(call, std::move(response));
           }
-          RespondWithResource(call, kind, *result, 200, WriteProjection(call));
+          RespondWithResource(call, kind, *result, 200, WriteProjection(call), SkippedNote(*skipped));
         });
   }
 

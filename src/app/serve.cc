@@ -26,6 +26,7 @@ void WriteAccessLog(const http::AccessLogEntry& e) {
   if (!e.tenant.empty()) line["tenant"] = e.tenant;
   if (!e.credential.empty()) line["credential"] = e.credential;
   if (!e.error.empty()) line["error"] = e.error;
+  if (!e.note.empty()) line["note"] = e.note;
   if (!e.user_agent.empty()) line["user_agent"] = e.user_agent;
   std::string text = core::DumpJson(line);
   text.push_back('\n');

@@ -733,6 +733,7 @@ void Session::LogAccess(std::size_t bytes_written, const error_code& ec) {
   entry.tenant = std::move(response_.log_tenant);
   entry.credential = std::move(response_.log_credential);
   entry.error = std::move(response_.log_error);
+  entry.note = std::move(response_.log_note);
   if (ec) {
     if (!entry.error.empty()) entry.error += "; ";
     entry.error += "response not sent: " + ec.message();

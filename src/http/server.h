@@ -46,6 +46,7 @@ struct Response {
   // Filled by the application for the access log (never secrets): e.g. the tenant and credential id.
   std::string log_tenant;
   std::string log_credential;
+  std::string log_note;   // something the operator should see that is not an error (skipped input)
   std::string log_error;  // e.g. the SCIM scimType or a short reason
 };
 
@@ -82,6 +83,7 @@ struct AccessLogEntry {
   std::string tenant;
   std::string credential;
   std::string error;
+  std::string note;
 };
 
 struct ServerOptions {

@@ -1,6 +1,7 @@
 """Tenants, tokens and the CLI: isolation between tenants, the shared base URL, token lifecycle
 taking effect in a running server, and the CLI's contract (exit codes, --help, output)."""
 import json
+import time
 import unittest
 import uuid
 
@@ -98,6 +99,30 @@ class TenantIsolation(ServerTestCase):
         self.assertScimError(c.get("/Users"), 401)
         self.assertScimError(c.get("/ServiceProviderConfig"), 401)
         c.close()
+
+
+class AccessLog(ServerTestCase):
+    def test_one_json_line_per_request_without_secrets_and_skipped_members_recorded(self):
+        group = self.scim.post("/Groups", {"displayName": "Logged"}).json["id"]
+        r = self.scim.patch(f"/Groups/{group}?secret=hunter2", patch_op(
+            {"op": "add", "path": "members", "value": [{"value": "no-such-user-42"}]}))
+        self.assertEqual(r.status, 204)
+        lines = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not lines:
+            lines = [json.loads(l) for l in self.server.output if l.startswith("{") and "no-such-user-42" in l]
+            time.sleep(0.05)
+        self.assertEqual(len(lines), 1, self.server.output[-5:])
+        entry = lines[0]
+        self.assertEqual(entry["method"], "PATCH")
+        self.assertEqual(entry["status"], 204)
+        self.assertEqual(entry["tenant"], "demo")
+        self.assertTrue(entry["credential"].startswith("tok_"))
+        self.assertIn("skipped unknown members: no-such-user-42", entry["note"])
+        # The start-up banner shows the demo token once, on purpose; access-log lines never do.
+        text = "\n".join(l for l in self.server.output if l.startswith("{"))
+        self.assertNotIn(self.server.demo_token, text)
+        self.assertNotIn("hunter2", text)
 
 
 class TokenLifecycle(ServerTestCase):
