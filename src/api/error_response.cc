@@ -21,6 +21,7 @@ WireError ToWire(ErrorType type) {
     case ErrorType::kInvalidValue: return {400, "invalidValue"};
     case ErrorType::kInvalidVersion: return {400, "invalidVers"};
     case ErrorType::kSensitive: return {400, "sensitive"};
+    case ErrorType::kInvalidCursor: return {400, "invalidCursor"};
     case ErrorType::kBadRequest: return {400, ""};
     case ErrorType::kUnauthorized: return {401, ""};
     case ErrorType::kForbidden: return {403, ""};

@@ -87,31 +87,100 @@ std::vector<std::string> SplitAttributeList(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Applies one named parameter (names case-insensitive; unknown names are ignored, as RFC 7644
+// lets a provider do). `integer` parses a number parameter from its text.
+template <class IntegerFn>
+core::Result<void> SetParam(ListParams& out, std::string_view name, const std::string& value, int64_t max_count,
+                            bool& has_start_index, IntegerFn integer) {
+  if (core::IEquals(name, "filter")) {
+    out.filter = value;
+  } else if (core::IEquals(name, "sortBy")) {
+    if (!value.empty()) out.sort_by = value;
+  } else if (core::IEquals(name, "sortOrder")) {
+    if (core::IEquals(value, "descending")) {
+      out.descending = true;
+    } else if (core::IEquals(value, "ascending") || value.empty()) {
+      out.descending = false;
+    } else {
+      return core::Fail(core::ErrorType::kInvalidValue,
+                        "sortOrder must be 'ascending' or 'descending', got '" + value + "'");
+    }
+  } else if (core::IEquals(name, "startIndex")) {
+    auto n = integer(name, value);
+    if (!n) return std::unexpected(n.error());
+    out.start_index = *n < 1 ? 1 : *n;
+    has_start_index = true;
+  } else if (core::IEquals(name, "count")) {
+    auto n = integer(name, value);
+    if (!n) return std::unexpected(n.error());
+    out.count = *n < 0 ? 0 : (*n > max_count ? max_count : *n);
+  } else if (core::IEquals(name, "cursor")) {
+    out.cursor = value;
+  } else if (core::IEquals(name, "attributes")) {
+    out.attributes = SplitAttributeList(value);
+  } else if (core::IEquals(name, "excludedAttributes")) {
+    out.excluded_attributes = SplitAttributeList(value);
+  }
+  return {};
+}
+
+core::Result<ListParams> Finish(ListParams out, bool has_start_index) {
+  if (out.cursor && has_start_index) {
+    return core::Fail(core::ErrorType::kInvalidValue,
+                      "Use either startIndex (index paging) or cursor (cursor paging, RFC 9865), not both");
+  }
+  return out;
+}
+
+}  // namespace
+
 core::Result<ListParams> ParseListParams(std::string_view query, int64_t default_count, int64_t max_count) {
   auto params = ParseQuery(query);
   if (!params) return std::unexpected(params.error());
   ListParams out;
   out.count = default_count;
+  bool has_start_index = false;
   for (const auto& [name, value] : *params) {
-    if (core::IEquals(name, "filter")) {
-      out.filter = value;
-    } else if (core::IEquals(name, "startIndex")) {
-      auto n = ParseInteger(name, value);
-      if (!n) return std::unexpected(n.error());
-      out.start_index = *n < 1 ? 1 : *n;
-    } else if (core::IEquals(name, "count")) {
-      auto n = ParseInteger(name, value);
-      if (!n) return std::unexpected(n.error());
-      out.count = *n < 0 ? 0 : (*n > max_count ? max_count : *n);
-    } else if (core::IEquals(name, "attributes")) {
-      out.attributes = SplitAttributeList(value);
-    } else if (core::IEquals(name, "excludedAttributes")) {
-      out.excluded_attributes = SplitAttributeList(value);
+    if (auto r = SetParam(out, name, value, max_count, has_start_index, ParseInteger); !r) {
+      return std::unexpected(r.error());
     }
-    // sortBy/sortOrder: sorting is not offered yet (ServiceProviderConfig says so); RFC 7644
-    // lets a provider that does not support it ignore them.
   }
-  return out;
+  return Finish(std::move(out), has_start_index);
+}
+
+core::Result<ListParams> ParseSearchRequest(const core::Json& body, int64_t default_count, int64_t max_count) {
+  if (!body.is_object()) return core::Fail(core::ErrorType::kInvalidSyntax, "A SearchRequest is a JSON object");
+  ListParams out;
+  out.count = default_count;
+  bool has_start_index = false;
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string& name = it.key();
+    const core::Json& value = *it;
+    if (core::IEquals(name, "schemas")) continue;
+    std::string text;
+    if (value.is_string()) {
+      text = value.get<std::string>();
+    } else if (value.is_number_integer()) {
+      text = std::to_string(value.get<int64_t>());
+    } else if (value.is_array() && (core::IEquals(name, "attributes") || core::IEquals(name, "excludedAttributes"))) {
+      for (const auto& item : value) {
+        if (!item.is_string()) {
+          return core::Fail(core::ErrorType::kInvalidValue, "'" + name + "' must be an array of attribute names");
+        }
+        text += (text.empty() ? "" : ",") + item.get<std::string>();
+      }
+    } else if (value.is_null()) {
+      continue;
+    } else {
+      return core::Fail(core::ErrorType::kInvalidValue, "SearchRequest member '" + name + "' has the wrong type");
+    }
+    if (auto r = SetParam(out, name, text, max_count, has_start_index, ParseInteger); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  return Finish(std::move(out), has_start_index);
 }
 
 }  // namespace scim::api

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "core/filter.h"
 
 namespace scim::api {
@@ -177,6 +180,36 @@ void Projection::Apply(Json& document, const core::ResourceType& type, const cor
 
 std::string ETag(int64_t version) { return fmt::format("W/\"{}\"", version); }
 
+bool EntityTags::Matches(int64_t version) const {
+  return any || std::find(versions.begin(), versions.end(), version) != versions.end();
+}
+
+std::optional<EntityTags> ParseEntityTags(std::string_view header) {
+  EntityTags tags;
+  bool seen = false;
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.empty()) continue;
+    seen = true;
+    if (tag == "*") {
+      tags.any = true;
+      continue;
+    }
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag.size() < 2 || tag.front() != '"' || tag.back() != '"') continue;
+    tag = tag.substr(1, tag.size() - 2);
+    int64_t version = 0;
+    auto [end, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), version);
+    if (ec == std::errc() && end == tag.data() + tag.size()) tags.versions.push_back(version);
+  }
+  if (!seen) return std::nullopt;
+  return tags;
+}
+
 std::string Location(const std::string& base_url, storage::Kind kind, const std::string& id) {
   return fmt::format("{}/{}s/{}", base_url, storage::KindName(kind), id);
 }
@@ -232,7 +265,7 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
   return core::DumpJson(*document);
 }
 
-std::string RenderServiceProviderConfig(const std::string& base_url, int64_t max_results) {
+std::string RenderServiceProviderConfig(const std::string& base_url, int64_t default_page_size, int64_t max_results) {
   Json config = {
       {"schemas", {"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}},
       {"documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644"},
@@ -240,8 +273,15 @@ std::string RenderServiceProviderConfig(const std::string& base_url, int64_t max
       {"bulk", {{"supported", false}, {"maxOperations", 0}, {"maxPayloadSize", 0}}},
       {"filter", {{"supported", true}, {"maxResults", max_results}}},
       {"changePassword", {{"supported", false}}},
-      {"sort", {{"supported", false}}},
-      {"etag", {{"supported", false}}},
+      {"sort", {{"supported", true}}},
+      {"etag", {{"supported", true}}},
+      // RFC 9865 §4: both paging methods; cursors do not expire (they name a row, not a snapshot).
+      {"pagination",
+       {{"cursor", true},
+        {"index", true},
+        {"defaultPaginationMethod", "index"},
+        {"defaultPageSize", default_page_size},
+        {"maxPageSize", max_results}}},
       {"authenticationSchemes",
        {{{"type", "oauthbearertoken"},
          {"name", "Bearer token"},

@@ -6,6 +6,7 @@
 // with `attributes`/`excludedAttributes` pays for a parse.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,16 @@ class Projection {
 };
 
 std::string ETag(int64_t version);
+
+// The entity tags of an If-Match or If-None-Match header (RFC 9110 §13.1), compared weakly:
+// W/"3" and "3" both name version 3; tags this server never issues name nothing.
+struct EntityTags {
+  bool any = false;  // "*"
+  std::vector<int64_t> versions;
+  bool Matches(int64_t version) const;
+};
+// nullopt when the header is absent or empty.
+std::optional<EntityTags> ParseEntityTags(std::string_view header);
 std::string Location(const std::string& base_url, storage::Kind kind, const std::string& id);
 
 // The resource as a response body.
@@ -46,7 +57,7 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
                            const storage::StoredResource& stored, const Extras& extras, const std::string& base_url,
                            const Projection& projection);
 
-std::string RenderServiceProviderConfig(const std::string& base_url, int64_t max_results);
+std::string RenderServiceProviderConfig(const std::string& base_url, int64_t default_page_size, int64_t max_results);
 // `id` null: the ListResponse of every resource type / schema; else that one (kNotFound when unknown).
 core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
                                               const std::string* id);

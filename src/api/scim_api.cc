@@ -83,6 +83,7 @@ struct ScimApi::Impl {
   }
 
   const core::ResourceType& TypeOf(Kind kind) const { return kind == Kind::kUser ? *user_type : *group_type; }
+  storage::ListScope Scope(Kind kind) const { return {kind, &TypeOf(kind)}; }
 
   // ---- routing -------------------------------------------------------------------------------
 
@@ -154,13 +155,14 @@ struct ScimApi::Impl {
     if (is_users || endpoint == "Groups") {
       Kind kind = is_users ? Kind::kUser : Kind::kGroup;
       if (segments.size() == 1) {
-        if (method == "GET" || method == "HEAD") return List(call, kind);
+        if (method == "GET" || method == "HEAD") return ListFromQuery(call, {Scope(kind)});
         if (method == "POST") return Create(call, kind);
         return MethodNotAllowed(call, "GET, POST");
       }
       if (segments.size() == 2) {
         if (segments[1] == ".search") {
-          return ReplyError(call, {ErrorType::kNotImplemented, "POST .search is not supported yet; use GET with filter"});
+          if (method != "POST") return MethodNotAllowed(call, "POST");
+          return Search(call, {Scope(kind)});
         }
         const std::string& id = segments[1];
         if (method == "GET" || method == "HEAD") return Get(call, kind, id);
@@ -171,7 +173,7 @@ struct ScimApi::Impl {
       }
     } else if (endpoint == "ServiceProviderConfig" && segments.size() == 1) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options.max_page_size)));
+      return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options.default_page_size, options.max_page_size)));
     } else if (endpoint == "ResourceTypes" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
       auto body = RenderResourceTypes(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
@@ -182,7 +184,10 @@ struct ScimApi::Impl {
       auto body = RenderSchemas(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
-    } else if (endpoint == "Bulk" || endpoint == "Me" || endpoint == ".search") {
+    } else if (endpoint == ".search" && segments.size() == 1) {
+      if (method != "POST") return MethodNotAllowed(call, "POST");
+      return Search(call, {Scope(Kind::kUser), Scope(Kind::kGroup)});
+    } else if (endpoint == "Bulk" || endpoint == "Me") {
       return ReplyError(call, {ErrorType::kNotImplemented,
                                "/" + endpoint + " is not supported by this server (see /ServiceProviderConfig)"});
     }
@@ -227,7 +232,26 @@ struct ScimApi::Impl {
     auto stored = store.Get(call->principal.tenant, kind, id);
     if (!stored) return ReplyError(call, stored.error());
     if (!*stored) return ReplyError(call, NotFound(kind, id));
+    if (auto tags = ParseEntityTags(call->request.Header("If-None-Match")); tags && tags->Matches((*stored)->version)) {
+      http::Response response;
+      response.status = 304;
+      response.headers.emplace_back("ETag", ETag((*stored)->version));
+      return Reply(call, std::move(response));
+    }
     RespondWithResource(call, kind, **stored, 200, MakeProjection(*params));
+  }
+
+  // If-Match on PUT, PATCH and DELETE: the write happens only while the stored version is one the
+  // client names (checked inside the write transaction, so no concurrent change slips between).
+  static std::optional<EntityTags> IfMatch(const CallPtr& call) {
+    return ParseEntityTags(call->request.Header("If-Match"));
+  }
+
+  static core::Error PreconditionFailed(int64_t version) {
+    return {ErrorType::kPreconditionFailed,
+            fmt::format("The resource has changed: it is now at version {}, not the one If-Match names; GET it "
+                        "again and retry",
+                        ETag(version))};
   }
 
   static core::Error NotFound(Kind kind, const std::string& id) {
@@ -245,27 +269,54 @@ struct ScimApi::Impl {
     Reply(call, std::move(response));
   }
 
-  void List(const CallPtr& call, Kind kind) {
+  void ListFromQuery(const CallPtr& call, std::vector<storage::ListScope> scopes) {
     auto params = ParseListParams(call->request.query, options.default_page_size, options.max_page_size);
     if (!params) return ReplyError(call, params.error());
+    List(call, scopes, *params);
+  }
+
+  // POST .search (RFC 7644 §3.4.3): the list parameters come in a SearchRequest body.
+  void Search(const CallPtr& call, std::vector<storage::ListScope> scopes) {
+    if (!IsJsonContentType(call->request.Header("Content-Type"))) {
+      return ReplyError(call, {ErrorType::kUnsupportedMediaType, "Send the SearchRequest as application/scim+json"});
+    }
+    auto json = core::ParseJson(call->request.body);
+    if (!json) return ReplyError(call, json.error());
+    auto params = ParseSearchRequest(*json, options.default_page_size, options.max_page_size);
+    if (!params) return ReplyError(call, params.error());
+    List(call, scopes, *params);
+  }
+
+  void List(const CallPtr& call, const std::vector<storage::ListScope>& scopes, const ListParams& params) {
     std::optional<core::Filter> filter;
-    if (params->filter) {
-      auto parsed = core::ParseFilter(*params->filter);
+    if (params.filter) {
+      auto parsed = core::ParseFilter(*params.filter);
       if (!parsed) return ReplyError(call, parsed.error());
       filter = std::move(*parsed);
     }
     storage::ListRequest request;
     request.filter = filter ? &*filter : nullptr;
-    request.start_index = params->start_index;
-    request.count = params->count;
-    auto page = store.List(call->principal.tenant, kind, TypeOf(kind), *registry, request);
+    if (params.sort_by) {
+      auto path = core::ParseAttrPath(*params.sort_by);
+      if (!path) return ReplyError(call, {ErrorType::kInvalidValue, "sortBy: " + path.error().detail});
+      request.sort = storage::SortSpec{std::move(*path), params.descending};
+    }
+    request.start_index = params.start_index;
+    request.count = params.count;
+    request.cursor = params.cursor;
+    auto page = store.List(call->principal.tenant, scopes, *registry, request);
     if (!page) return ReplyError(call, page.error());
 
-    Projection projection = MakeProjection(*params);
-    std::string body = fmt::format(R"({{"schemas":["{}"],"totalResults":{},"startIndex":{},"itemsPerPage":{},"Resources":[)",
-                                   core::kListResponseSchema, page->total, params->start_index, page->resources.size());
+    Projection projection = MakeProjection(params);
+    std::string body = fmt::format(R"({{"schemas":["{}"],"totalResults":{},)", core::kListResponseSchema, page->total);
+    if (!params.cursor) body += fmt::format(R"("startIndex":{},)", params.start_index);
+    body += fmt::format(R"("itemsPerPage":{},)", page->resources.size());
+    if (page->next_cursor) body += R"("nextCursor":)" + core::DumpJson(Json(*page->next_cursor)) + ",";
+    if (page->previous_cursor) body += R"("previousCursor":)" + core::DumpJson(Json(*page->previous_cursor)) + ",";
+    body += R"("Resources":[)";
     for (size_t i = 0; i < page->resources.size(); ++i) {
-      auto rendered = RenderStored(call, kind, page->resources[i], projection);
+      const auto& resource = page->resources[i];
+      auto rendered = RenderStored(call, resource.kind, resource, projection);
       if (!rendered) return ReplyError(call, rendered.error());
       if (i > 0) body.push_back(',');
       body += *rendered;
@@ -353,7 +404,7 @@ struct ScimApi::Impl {
         },
         [this, call, kind, row, skipped](Result<void> result) {
           if (!result) return ReplyError(call, result.error());
-          storage::StoredResource stored{row->id, row->body, row->created, row->last_modified, row->version};
+          storage::StoredResource stored{row->id, kind, row->body, row->created, row->last_modified, row->version};
           RespondWithResource(call, kind, stored, 201, WriteProjection(call), SkippedNote(*skipped));
         });
   }
@@ -392,6 +443,10 @@ struct ScimApi::Impl {
     auto existing = store.Get(call->principal.tenant, kind, id);
     if (!existing) return ReplyError(call, existing.error());
     if (!*existing) return ReplyError(call, NotFound(kind, id));
+    auto if_match = IfMatch(call);
+    if (if_match && !if_match->Matches((*existing)->version)) {
+      return ReplyError(call, PreconditionFailed((*existing)->version));
+    }
     auto document = core::ParseJson((*existing)->body);
     if (!document) return ReplyError(call, {ErrorType::kInternal, "Stored document unreadable: " + document.error().detail});
     auto patched = core::ApplyPatch(*document, *ops, TypeOf(kind), *registry);
@@ -427,11 +482,14 @@ struct ScimApi::Impl {
     auto result = std::make_shared<storage::StoredResource>();
     auto skipped = std::make_shared<std::vector<std::string>>();
     store.Write(
-        [tenant, kind, id, row, member_ops = std::move(member_ops), check_version, reject, now, result,
-         skipped](storage::WriteTxn& txn) -> Result<void> {
+        [tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call), reject,
+         now, result, skipped](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
           if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
+          if (if_match && !if_match->Matches((*existing)->version)) {
+            return std::unexpected(PreconditionFailed((*existing)->version));
+          }
           *result = **existing;
           bool changed = false;
           if (row && (row->body != (*existing)->body || row->password_hash)) {
@@ -488,7 +546,14 @@ struct ScimApi::Impl {
     std::string now = call->now;
     auto found = std::make_shared<bool>(false);
     store.Write(
-        [tenant, kind, id, now, found](storage::WriteTxn& txn) -> Result<void> {
+        [tenant, kind, id, now, found, if_match = IfMatch(call)](storage::WriteTxn& txn) -> Result<void> {
+          if (if_match) {
+            auto existing = txn.Get(tenant, kind, id);
+            if (!existing) return std::unexpected(existing.error());
+            if (*existing && !if_match->Matches((*existing)->version)) {
+              return std::unexpected(PreconditionFailed((*existing)->version));
+            }
+          }
           auto deleted = txn.Delete(tenant, kind, id, now);
           if (!deleted) return std::unexpected(deleted.error());
           *found = *deleted;

@@ -20,6 +20,7 @@ enum class ErrorType {
   kInvalidValue,   // a required value missing, or a value of the wrong type
   kInvalidVersion, // the request's SCIM version is not supported
   kSensitive,      // sensitive data in a URI
+  kInvalidCursor,  // RFC 9865: a cursor this server did not issue for this query
   // Plain HTTP errors, no scimType
   kBadRequest,          // 400 that fits no scimType (bad query parameter)
   kUnauthorized,        // 401

@@ -1,11 +1,14 @@
 // Filter -> SQLite condition. See sql_filter.h.
 //
-// Every comparison is wrapped so that it yields 0 or 1, never NULL: `not (title eq "x")` must match
-// users that have no title, and SQL's three-valued logic would drop them.
+// A comparison on a missing value is NULL in SQL. Outside `not` that already acts as false (and
+// and/or keep it so), and the bare comparison keeps its index usable. Under `not`, comparisons are
+// wrapped to yield 0, because `not (title eq "x")` must match users that have no title. Each EXISTS
+// subquery yields 0 or 1 itself, so its inner condition starts outside any `not` again.
 #include "storage/sql_filter.h"
 
 #include <fmt/format.h>
 #include <string_view>
+#include <utility>
 
 namespace scim::storage {
 namespace {
@@ -16,6 +19,16 @@ using core::ErrorType;
 using core::Fail;
 using core::Filter;
 using core::Json;
+
+// '$."urn…"."name"' (+ '."sub"' when with_sub) for the attribute inside the stored document.
+// Names come from the schema registry, never from the request.
+std::string JsonPath(const core::ResolvedAttr& r, bool with_sub) {
+  std::string path = "$";
+  if (r.in_extension) path += ".\"" + r.schema->id + "\"";
+  path += ".\"" + r.attr->name + "\"";
+  if (with_sub && r.sub) path += ".\"" + r.sub->name + "\"";
+  return path;
+}
 
 // Where attribute references are evaluated: the resource row, or one element of a multi-valued
 // attribute inside a value filter (a json_each row), or one membership row.
@@ -39,6 +52,21 @@ class Translator {
   std::vector<SqlParam> TakeParams() { return std::move(params_); }
 
  private:
+  // Inside an EXISTS subquery: `not` outside it does not reach its condition.
+  class SubqueryScope {
+   public:
+    explicit SubqueryScope(int& negation) : negation_(negation), saved_(std::exchange(negation, 0)) {}
+    ~SubqueryScope() { negation_ = saved_; }
+
+   private:
+    int& negation_;
+    int saved_;
+  };
+
+  std::string FalseWhenNull(const std::string& condition) const {
+    return negation_ > 0 ? "COALESCE(" + condition + ", 0)" : "(" + condition + ")";
+  }
+
   std::string Bind(SqlParam value) {
     params_.push_back(std::move(value));
     return "?" + std::to_string(next_param_++);
@@ -55,7 +83,9 @@ class Translator {
 
   Result<std::string> Node(const core::Not& node, Scope scope, const core::ResolvedAttr* outer,
                            std::string_view alias) {
+    ++negation_;
     auto inner = Translate(*node.inner, scope, outer, alias);
+    --negation_;
     if (!inner) return inner;
     return "(NOT " + *inner + ")";
   }
@@ -69,6 +99,7 @@ class Translator {
       return Fail(ErrorType::kInvalidFilter,
                   fmt::format("'{}[...]' needs a multi-valued complex attribute", node.path.ToString()));
     }
+    SubqueryScope subquery(negation_);
     if (IsMembers(*resolved)) {
       auto inner = Translate(*node.inner, Scope::kMembership, &*resolved, "m");
       if (!inner) return inner;
@@ -79,8 +110,30 @@ class Translator {
     std::string alias = "j" + std::to_string(alias_number);
     auto inner = Translate(*node.inner, Scope::kJsonElement, &*resolved, alias);
     if (!inner) return inner;
-    return fmt::format("EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})", JsonPath(*resolved, false),
-                       alias, *inner);
+    std::string exists = fmt::format("EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})",
+                                     JsonPath(*resolved, false), alias, *inner);
+    // Entra's lookup emails[type eq "work"].value eq "x": the emails index narrows the rows first.
+    if (kind_ == Kind::kUser && !resolved->in_extension && core::IEquals(attr.name, "emails")) {
+      if (const std::string* email = RequiredValue(*node.inner)) {
+        return "(" + EmailIndexCondition(*email) + " AND " + exists + ")";
+      }
+    }
+    return exists;
+  }
+
+  // The string an and-chain inside a value filter requires `value` to equal, if any.
+  static const std::string* RequiredValue(const Filter& filter) {
+    if (const auto* compare = std::get_if<core::Compare>(&filter.node)) {
+      bool on_value = compare->path.urn.empty() && compare->path.sub.empty() && core::IEquals(compare->path.name, "value");
+      return on_value && compare->op == CompareOp::kEq && compare->value.is_string()
+                 ? &compare->value.get_ref<const std::string&>()
+                 : nullptr;
+    }
+    if (const auto* logical = std::get_if<core::Logical>(&filter.node); logical && logical->op == core::LogicalOp::kAnd) {
+      if (const std::string* value = RequiredValue(*logical->lhs)) return value;
+      return RequiredValue(*logical->rhs);
+    }
+    return nullptr;
   }
 
   Result<std::string> Node(const core::Present& node, Scope scope, const core::ResolvedAttr* outer,
@@ -99,20 +152,18 @@ class Translator {
     return resolved;
   }
 
+  // Users with an email of this value (any case), through the emails index. ?1 is the tenant.
+  std::string EmailIndexCondition(const std::string& email) {
+    return fmt::format(
+        "r.seq IN (SELECT e.resource_seq FROM resource_emails e WHERE e.tenant_id = ?1 AND e.value_lower = lower({}))",
+        Bind(email));
+  }
+
   bool IsMembers(const core::ResolvedAttr& r) const {
     return kind_ == Kind::kGroup && !r.in_extension && core::IEquals(r.attr->name, core::kMembersAttr);
   }
   bool IsGroupsOfUser(const core::ResolvedAttr& r) const {
     return kind_ == Kind::kUser && !r.in_extension && core::IEquals(r.attr->name, "groups");
-  }
-
-  // '$."urn…"."name"' (+ '."sub"' when with_sub) for the attribute inside the stored document.
-  static std::string JsonPath(const core::ResolvedAttr& r, bool with_sub) {
-    std::string path = "$";
-    if (r.in_extension) path += ".\"" + r.schema->id + "\"";
-    path += ".\"" + r.attr->name + "\"";
-    if (with_sub && r.sub) path += ".\"" + r.sub->name + "\"";
-    return path;
   }
 
   // One comparison (op absent: `pr`). Builds the SQL for the attribute's value expression, then the
@@ -149,7 +200,14 @@ class Translator {
       // Columns the database indexes or computes.
       if (core::IEquals(top, "id")) return Operator("r.id", leaf, op, value, path);
       if (core::IEquals(top, "externalId")) return Operator("r.external_id", leaf, op, value, path);
-      if (kind_ == Kind::kUser && core::IEquals(top, "userName")) return Operator("r.user_name", leaf, op, value, path);
+      if (kind_ == Kind::kUser && core::IEquals(top, "userName")) {
+        // Written exactly as the partial unique index is defined, so the planner can use it.
+        if (op == CompareOp::kEq && value && value->is_string() && !leaf.case_exact) {
+          return FalseWhenNull(fmt::format("r.user_name IS NOT NULL AND lower(r.user_name) = {}",
+                                           Bind(core::ToLower(value->get_ref<const std::string&>()))));
+        }
+        return Operator("r.user_name", leaf, op, value, path);
+      }
       if (kind_ == Kind::kGroup && core::IEquals(top, "displayName"))
         return Operator("r.display_name", leaf, op, value, path);
       if (core::IEquals(top, "meta")) {
@@ -168,6 +226,7 @@ class Translator {
         bool negate = op == CompareOp::kNe;
         if (negate) op = CompareOp::kEq;
         std::string sub = resolved->sub ? resolved->sub->name : "value";
+        SubqueryScope subquery(negation_);
         if (!core::IEquals(sub, "value")) {
           return Fail(ErrorType::kInvalidFilter,
                       fmt::format("'{}' can be filtered on its 'value' only", resolved->attr->name));
@@ -181,9 +240,7 @@ class Translator {
       }
       if (kind_ == Kind::kUser && core::IEquals(top, "emails") && op == CompareOp::kEq && value &&
           value->is_string() && (!resolved->sub || core::IEquals(resolved->sub->name, "value"))) {
-        return fmt::format(
-            "EXISTS (SELECT 1 FROM resource_emails e WHERE e.resource_seq = r.seq AND e.value_lower = lower({}))",
-            Bind(value->get<std::string>()));
+        return EmailIndexCondition(value->get<std::string>());
       }
     }
 
@@ -192,6 +249,7 @@ class Translator {
       // `ne` means no element equals (true when there are none), as the in-memory evaluator has it.
       bool negate = op == CompareOp::kNe;
       if (negate) op = CompareOp::kEq;
+      SubqueryScope subquery(negation_);
       int alias_number = ++alias_counter_;
       std::string a = "j" + std::to_string(alias_number);
       std::string element;
@@ -217,7 +275,7 @@ class Translator {
                                const Json* value, const core::AttrPath& path) {
     if (!op) {  // pr
       if (attr.type == AttrType::kComplex) return fmt::format("({} IS NOT NULL)", column);
-      return fmt::format("COALESCE({} IS NOT NULL AND {} <> '', 0)", column, column);
+      return FalseWhenNull(fmt::format("{} IS NOT NULL AND {} <> ''", column, column));
     }
     if (value->is_null()) {
       if (*op == CompareOp::kEq) return fmt::format("({} IS NULL)", column);
@@ -241,7 +299,7 @@ class Translator {
       }
       std::string p = Bind(int64_t{*b ? 1 : 0});
       // json_extract yields 1/0 for JSON true/false.
-      if (*op == CompareOp::kEq) return fmt::format("COALESCE({} = {}, 0)", column, p);
+      if (*op == CompareOp::kEq) return FalseWhenNull(fmt::format("{} = {}", column, p));
       return fmt::format("COALESCE({} <> {}, 1)", column, p);
     }
     if (attr.type == AttrType::kInteger || attr.type == AttrType::kDecimal) {
@@ -260,19 +318,19 @@ class Translator {
     std::string col = exact ? column : "lower(" + column + ")";
     std::string p = Bind(exact ? text : core::ToLower(text));
     switch (*op) {
-      case CompareOp::kEq: return fmt::format("COALESCE({} = {}, 0)", col, p);
+      case CompareOp::kEq: return FalseWhenNull(fmt::format("{} = {}", col, p));
       case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, 1)", col, p);
-      case CompareOp::kCo: return fmt::format("COALESCE(instr({}, {}) > 0, 0)", col, p);
-      case CompareOp::kSw: return fmt::format("COALESCE(instr({}, {}) = 1, 0)", col, p);
+      case CompareOp::kCo: return FalseWhenNull(fmt::format("instr({}, {}) > 0", col, p));
+      case CompareOp::kSw: return FalseWhenNull(fmt::format("instr({}, {}) = 1", col, p));
       case CompareOp::kEw:
-        return fmt::format("COALESCE(length({0}) >= length({1}) AND substr({0}, length({0}) - length({1}) + 1) = {1}, 0)",
-                           col, p);
+        return FalseWhenNull(
+            fmt::format("length({0}) >= length({1}) AND substr({0}, length({0}) - length({1}) + 1) = {1}", col, p));
       default: return NumericOrOrdered(col, *op, p, path);
     }
   }
 
-  static Result<std::string> NumericOrOrdered(const std::string& column, CompareOp op, const std::string& p,
-                                              const core::AttrPath& path) {
+  Result<std::string> NumericOrOrdered(const std::string& column, CompareOp op, const std::string& p,
+                                       const core::AttrPath& path) const {
     const char* sql_op = nullptr;
     switch (op) {
       case CompareOp::kEq: sql_op = "="; break;
@@ -285,7 +343,7 @@ class Translator {
         return Fail(ErrorType::kInvalidFilter,
                     fmt::format("'{}' is a number: co, sw and ew do not apply", path.ToString()));
     }
-    return fmt::format("COALESCE({} {} {}, 0)", column, sql_op, p);
+    return FalseWhenNull(fmt::format("{} {} {}", column, sql_op, p));
   }
 
   Kind kind_;
@@ -294,10 +352,69 @@ class Translator {
   int next_param_;
   int alias_counter_ = 0;
   int depth_ = 0;
+  int negation_ = 0;  // how many `not` enclose the condition being translated (within its subquery)
   std::vector<SqlParam> params_;
 };
 
+// String comparisons fold case unless the schema says caseExact; dates compare as written.
+std::string SortCollated(std::string sql, const core::Attribute& attr) {
+  bool folds = (attr.type == AttrType::kString || attr.type == AttrType::kReference) && !attr.case_exact;
+  return folds ? "lower(" + sql + ")" : sql;
+}
+
 }  // namespace
+
+Result<SqlSortKey> SortKeyToSqlite(const core::AttrPath& path, Kind kind, const core::ResourceType& type,
+                                   const core::SchemaRegistry& registry) {
+  auto cannot = [&](std::string_view why) {
+    return Fail(ErrorType::kInvalidValue, fmt::format("Cannot sort by '{}': {}", path.ToString(), why));
+  };
+  auto resolved = registry.Resolve(type, path);
+  if (!resolved) return cannot(resolved.error().detail);
+  const core::Attribute& top = *resolved->attr;
+  if (!resolved->in_extension) {
+    if (core::IEquals(top.name, "id")) return SqlSortKey{"r.id", true};
+    if (core::IEquals(top.name, "externalId")) return SqlSortKey{SortCollated("r.external_id", top), false};
+    if (kind == Kind::kUser && core::IEquals(top.name, "userName")) return SqlSortKey{"lower(r.user_name)", true};
+    if (kind == Kind::kGroup && core::IEquals(top.name, "displayName")) {
+      return SqlSortKey{"lower(r.display_name)", false};
+    }
+    if (core::IEquals(top.name, "meta")) {
+      if (resolved->sub && core::IEquals(resolved->sub->name, "created")) return SqlSortKey{"r.created", true};
+      if (resolved->sub && core::IEquals(resolved->sub->name, "lastModified")) {
+        return SqlSortKey{"r.last_modified", true};
+      }
+      return cannot("of meta, only created and lastModified sort");
+    }
+    if ((kind == Kind::kGroup && core::IEquals(top.name, core::kMembersAttr)) ||
+        (kind == Kind::kUser && core::IEquals(top.name, "groups"))) {
+      return cannot("membership has no order");
+    }
+  }
+  if (top.type == AttrType::kComplex) {
+    const core::Attribute* sub = resolved->sub ? resolved->sub : top.FindSub("value");
+    if (!sub) return cannot("it is complex: sort by one of its sub-attributes");
+    if (sub->type == AttrType::kComplex) return cannot("it is complex");
+    if (!top.multi_valued) {
+      return SqlSortKey{SortCollated(fmt::format("json_extract(r.body, '{}.\"{}\"')", JsonPath(*resolved, false),
+                                                 sub->name), *sub), false};
+    }
+    // The primary element's value, else the first element's (RFC 7644 §3.4.2.3).
+    std::string array = JsonPath(*resolved, false);
+    return SqlSortKey{
+        SortCollated(fmt::format("COALESCE((SELECT json_extract(e.value, '$.\"{1}\"') FROM json_each(r.body, '{0}') e "
+                                 "WHERE json_extract(e.value, '$.primary') = 1 LIMIT 1), "
+                                 "json_extract(r.body, '{0}[0].\"{1}\"'))",
+                                 array, sub->name),
+                     *sub),
+        false};
+  }
+  if (top.multi_valued) {
+    return SqlSortKey{SortCollated(fmt::format("json_extract(r.body, '{}[0]')", JsonPath(*resolved, false)), top),
+                      false};
+  }
+  return SqlSortKey{SortCollated(fmt::format("json_extract(r.body, '{}')", JsonPath(*resolved, true)), top), false};
+}
 
 Result<SqlCondition> FilterToSqlite(const core::Filter& filter, Kind kind, const core::ResourceType& type,
                                     const core::SchemaRegistry& registry, int first_param) {

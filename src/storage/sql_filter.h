@@ -23,9 +23,24 @@ struct SqlCondition {
   std::vector<SqlParam> params;
 };
 
+// The condition may use ?1, which the caller binds to the tenant id (indexes on side tables lead
+// with it); its own parameters start at `first_param` (2 or more).
 // Errors: kInvalidFilter naming the attribute when the filter names something the resource type
 // does not have, or compares in a way that cannot apply (e.g. `gt` on a boolean).
 Result<SqlCondition> FilterToSqlite(const core::Filter& filter, Kind kind, const core::ResourceType& type,
                                     const core::SchemaRegistry& registry, int first_param);
+
+// What sortBy orders by (RFC 7644 §3.4.2.3), as an SQL expression over `resources r` without
+// parameters: the indexed column where there is one, else the value inside the document; strings
+// lower-cased unless caseExact; for a multi-valued attribute the primary element's value, else the
+// first element's. `never_null` when every resource has a value (id, userName, meta dates).
+struct SqlSortKey {
+  std::string sql;
+  bool never_null = false;
+};
+// Errors: kInvalidValue naming the attribute when the type has no such attribute or it cannot be
+// sorted by (a complex attribute without `value`, members, groups).
+Result<SqlSortKey> SortKeyToSqlite(const core::AttrPath& path, Kind kind, const core::ResourceType& type,
+                                   const core::SchemaRegistry& registry);
 
 }  // namespace scim::storage

@@ -71,6 +71,7 @@ struct ResourceRow {
 
 struct StoredResource {
   std::string id;
+  Kind kind = Kind::kUser;
   std::string body;
   std::string created;
   std::string last_modified;
@@ -90,15 +91,35 @@ struct GroupRef {
   std::string display;
 };
 
+// One resource type a list covers: /Users and /Groups cover one, a search at the root both.
+struct ListScope {
+  Kind kind;
+  const core::ResourceType* type;
+};
+
+// sortBy (RFC 7644 §3.4.2.3). Ascending puts resources without a value last; descending is the
+// exact reverse. Ties keep creation order, so pages are stable.
+struct SortSpec {
+  core::AttrPath path;
+  bool descending = false;
+};
+
 struct ListRequest {
   const core::Filter* filter = nullptr;  // may be null: everything
-  int64_t start_index = 1;               // 1-based
+  std::optional<SortSpec> sort;          // absent: creation order
+  int64_t start_index = 1;               // 1-based; ignored when `cursor` is set
   int64_t count = 100;                   // page size (0: only totalResults)
+  // Cursor pagination (RFC 9865): "" asks for the first page, otherwise a next/previous cursor this
+  // store returned for the same filter and sort. Pages are found by key, not offset, so each costs
+  // the same at any depth, and rows inserted or deleted meanwhile shift nothing.
+  std::optional<std::string> cursor;
 };
 
 struct ListResult {
   int64_t total = 0;
-  std::vector<StoredResource> resources;  // in a stable order (creation order)
+  std::vector<StoredResource> resources;  // in the requested order
+  std::optional<std::string> next_cursor;      // cursor paging: set when more follow
+  std::optional<std::string> previous_cursor;  // cursor paging: set when this is not the first page
 };
 
 struct MemberChangeResult {
@@ -156,9 +177,18 @@ class Store {
   virtual Result<std::vector<TokenRecord>> ListTokens(TenantId tenant) = 0;
 
   virtual Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) = 0;
-  // Errors: kInvalidFilter when the filter names something that cannot be queried.
-  virtual Result<ListResult> List(TenantId tenant, Kind kind, const core::ResourceType& type,
+  // The resources of `scopes` (one or more types) that match the request's filter, one page of them.
+  // With several scopes, a filter or sortBy naming an attribute one type lacks excludes that type
+  // (filter) or sorts its resources as having no value (sortBy).
+  // Errors: kInvalidFilter when the filter names something that cannot be queried (in every scope);
+  // kInvalidValue when sortBy names nothing sortable; kInvalidCursor for a cursor this store did not
+  // issue for this filter and sort.
+  virtual Result<ListResult> List(TenantId tenant, const std::vector<ListScope>& scopes,
                                   const core::SchemaRegistry& registry, const ListRequest& request) = 0;
+  // How the database would run List's page query: one line per step of its plan, as the engine
+  // words it. For operators checking that a filter or sort uses an index, and for tests that pin it.
+  virtual Result<std::string> ExplainList(TenantId tenant, const std::vector<ListScope>& scopes,
+                                          const core::SchemaRegistry& registry, const ListRequest& request) = 0;
   virtual Result<std::vector<MemberRow>> Members(TenantId tenant, const std::string& group_id) = 0;
   virtual Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) = 0;
 };

@@ -47,9 +47,17 @@ class Discovery(ServerTestCase):
         self.assertIs(spc["bulk"]["supported"], False)
         for feature in ("changePassword", "sort", "etag"):
             self.assertIsInstance(spc[feature]["supported"], bool, feature)
-        # What is not offered yet is not claimed.
-        self.assertIs(spc["sort"]["supported"], False)
+        # What is offered is claimed, what is not offered yet is not.
+        self.assertIs(spc["sort"]["supported"], True)
+        self.assertIs(spc["etag"]["supported"], True)
         self.assertIs(spc["changePassword"]["supported"], False)
+        # RFC 9865 §4: both paging methods, with the page sizes the list endpoints apply.
+        pagination = spc["pagination"]
+        self.assertIs(pagination["cursor"], True)
+        self.assertIs(pagination["index"], True)
+        self.assertEqual(pagination["defaultPaginationMethod"], "index")
+        self.assertEqual(pagination["maxPageSize"], spc["filter"]["maxResults"])
+        self.assertGreater(pagination["defaultPageSize"], 0)
         schemes = spc["authenticationSchemes"]
         self.assertIsInstance(schemes, list)
         self.assertGreater(len(schemes), 0)

@@ -89,6 +89,15 @@ std::optional<std::string> Statement::OptionalText(int column) const {
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 bool Statement::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
+SqlParam Statement::Value(int column) const {
+  switch (sqlite3_column_type(stmt_, column)) {
+    case SQLITE_NULL: return nullptr;
+    case SQLITE_INTEGER: return Int(column);
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt_, column);
+    default: return Text(column);
+  }
+}
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));

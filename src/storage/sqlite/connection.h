@@ -45,6 +45,8 @@ class Statement {
   std::optional<std::string> OptionalText(int column) const;
   int64_t Int(int column) const;
   bool IsNull(int column) const;
+  // The column's value with its storage class (NULL, INTEGER, REAL, TEXT; a BLOB reads as TEXT).
+  SqlParam Value(int column) const;
 
  private:
   sqlite3_stmt* stmt_;

@@ -8,7 +8,10 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "core/json.h"
+#include "storage/cursor.h"
 #include "storage/sqlite/connection.h"
 
 namespace scim::storage {
@@ -84,10 +87,11 @@ CREATE INDEX memberships_member ON memberships(tenant_id, member_id);
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
-constexpr const char* kResourceColumns = "id, body, created, last_modified, version";
+constexpr const char* kResourceColumns = "r.id, r.body, r.created, r.last_modified, r.version, r.kind";
+constexpr int kResourceColumnCount = 6;
 
 StoredResource ReadResource(const Statement& s) {
-  return StoredResource{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+  return StoredResource{s.Text(0), static_cast<Kind>(s.Int(5)), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
 }
 
 TokenRecord ReadToken(const Statement& s) {
@@ -108,13 +112,149 @@ constexpr const char* kTokenSelect =
 
 Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id) {
   auto s = db.Prepare(std::string("SELECT ") + kResourceColumns +
-                      " FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
+                      " FROM resources r WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
   if (!s) return std::unexpected(s.error());
   s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id);
   auto row = s->Step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<StoredResource>();
   return std::optional<StoredResource>(ReadResource(*s));
+}
+
+// The order of a list query: sortBy's expression (when given), then the creation sequence, which
+// makes every order total and so pages stable.
+struct ListKey {
+  std::optional<std::string> expr;
+  bool never_null = false;
+
+  std::string Select() const { return "r.seq, " + (expr ? *expr : std::string("NULL")); }
+
+  std::string OrderBy(bool descending) const {
+    const char* dir = descending ? " DESC" : "";
+    std::string order;
+    if (expr) {
+      // Ascending puts rows without a value last; descending is the exact reverse.
+      if (!never_null) order += fmt::format("({}) IS NULL{}, ", *expr, dir);
+      order += *expr + dir + ", ";
+    }
+    return order + "r.seq" + dir;
+  }
+
+  // The condition for rows strictly after `cursor` in scan order; binds its values into `params`.
+  std::string After(const PageCursor& cursor, bool descending, std::vector<SqlParam>& params) const {
+    auto bind = [&](SqlParam p) {
+      params.push_back(std::move(p));
+      return "?" + std::to_string(params.size());
+    };
+    const char* cmp = descending ? "<" : ">";
+    std::string seq = bind(cursor.seq);
+    if (!expr) return fmt::format("r.seq {} {}", cmp, seq);
+    const std::string& k = *expr;
+    if (!std::holds_alternative<std::nullptr_t>(cursor.sort_value)) {
+      std::string v = bind(cursor.sort_value);
+      std::string beyond = fmt::format("(({0}) {1} {2} OR (({0}) = {2} AND r.seq {1} {3}))", k, cmp, v, seq);
+      return descending ? fmt::format("(({}) IS NOT NULL AND {})", k, beyond)
+                        : fmt::format("(({}) IS NULL OR {})", k, beyond);
+    }
+    // The cursor's row has no value: ascending, only rows without one follow it; descending, every
+    // row with a value does too.
+    return descending ? fmt::format("(({}) IS NOT NULL OR r.seq {} {})", k, cmp, seq)
+                      : fmt::format("(({}) IS NULL AND r.seq {} {})", k, cmp, seq);
+  }
+};
+
+// The WHERE clause (over `resources r`, parameters numbered from ?1) and the order of a list.
+struct ListPlan {
+  std::string where;
+  std::vector<SqlParam> params;
+  ListKey key;
+};
+
+Result<ListPlan> PlanList(TenantId tenant, const std::vector<ListScope>& scopes, const core::SchemaRegistry& registry,
+                          const ListRequest& request) {
+  if (scopes.empty()) return Fail(ErrorType::kInternal, "A list needs at least one resource type");
+  ListPlan plan;
+  plan.params.push_back(tenant.value);
+  std::vector<std::string> scope_conditions;
+  std::optional<core::Error> filter_error;
+  for (const auto& scope : scopes) {
+    std::string condition = fmt::format("r.kind = {}", static_cast<int>(scope.kind));
+    if (request.filter) {
+      auto translated = FilterToSqlite(*request.filter, scope.kind, *scope.type, registry,
+                                       static_cast<int>(plan.params.size()) + 1);
+      if (!translated) {
+        // Across types, a filter on what one type lacks just excludes that type (RFC 7644 §3.4.3).
+        if (!filter_error) filter_error = translated.error();
+        continue;
+      }
+      condition += " AND " + translated->sql;
+      for (auto& p : translated->params) plan.params.push_back(std::move(p));
+    }
+    scope_conditions.push_back(std::move(condition));
+  }
+  if (scope_conditions.empty()) return std::unexpected(*filter_error);
+  plan.where = "r.tenant_id = ?1 AND ";
+  if (scope_conditions.size() == 1) {
+    plan.where += scope_conditions.front();
+  } else {
+    plan.where += "(";
+    for (size_t i = 0; i < scope_conditions.size(); ++i) {
+      plan.where += (i ? " OR (" : "(") + scope_conditions[i] + ")";
+    }
+    plan.where += ")";
+  }
+
+  if (!request.sort) return plan;
+  std::vector<std::pair<Kind, SqlSortKey>> keys;
+  std::optional<core::Error> sort_error;
+  for (const auto& scope : scopes) {
+    auto key = SortKeyToSqlite(request.sort->path, scope.kind, *scope.type, registry);
+    if (!key) {
+      if (!sort_error) sort_error = key.error();
+      continue;
+    }
+    keys.emplace_back(scope.kind, std::move(*key));
+  }
+  if (keys.empty()) return std::unexpected(*sort_error);
+  if (scopes.size() == 1) {
+    plan.key = ListKey{keys.front().second.sql, keys.front().second.never_null};
+    return plan;
+  }
+  // Several types: each sorts by its own expression; a type that lacks the attribute has no value.
+  std::string expr = "CASE r.kind";
+  bool never_null = keys.size() == scopes.size();
+  for (const auto& [kind, key] : keys) {
+    expr += fmt::format(" WHEN {} THEN {}", static_cast<int>(kind), key.sql);
+    never_null = never_null && key.never_null;
+  }
+  plan.key = ListKey{expr + " END", never_null};
+  return plan;
+}
+
+// The SELECT of one page: the plan's rows after `cursor` (if any) in scan order (the requested
+// order, or its reverse for a previous page), or at startIndex without a cursor. With a cursor it
+// asks for one row more than the page, which tells whether another page follows.
+struct PageQuery {
+  std::string sql;
+  std::vector<SqlParam> params;
+  void Bind(Statement& s) const {
+    for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i) + 1, params[i]);
+  }
+};
+
+PageQuery BuildPageQuery(const ListPlan& plan, const ListRequest& request, const PageCursor* cursor) {
+  bool descending_scan = (request.sort && request.sort->descending) != (cursor && cursor->backward);
+  PageQuery page{"", plan.params};
+  std::string where = plan.where;
+  if (cursor) where += " AND " + plan.key.After(*cursor, descending_scan, page.params);
+  page.sql = fmt::format("SELECT {}, {} FROM resources r WHERE {} ORDER BY {} LIMIT ?{}", kResourceColumns,
+                         plan.key.Select(), where, plan.key.OrderBy(descending_scan), page.params.size() + 1);
+  page.params.push_back(request.cursor ? request.count + 1 : request.count);
+  if (!request.cursor) {
+    page.sql += fmt::format(" OFFSET ?{}", page.params.size() + 1);
+    page.params.push_back(request.start_index - 1);
+  }
+  return page;
 }
 
 // Runs `sql` with `bind` applied and collects rows with `read`.
@@ -496,22 +636,19 @@ class SqliteStore final : public Store {
     return GetResource(*db->connection, tenant, kind, id);
   }
 
-  Result<ListResult> List(TenantId tenant, Kind kind, const core::ResourceType& type,
-                          const core::SchemaRegistry& registry, const ListRequest& request) override {
-    std::string where = "r.tenant_id = ?1 AND r.kind = ?2";
-    std::vector<SqlParam> params;
-    if (request.filter) {
-      auto condition = FilterToSqlite(*request.filter, kind, type, registry, 3);
-      if (!condition) return std::unexpected(condition.error());
-      where += " AND " + condition->sql;
-      params = std::move(condition->params);
+  Result<ListResult> List(TenantId tenant, const std::vector<ListScope>& scopes, const core::SchemaRegistry& registry,
+                          const ListRequest& request) override {
+    auto query = PlanList(tenant, scopes, registry, request);
+    if (!query) return std::unexpected(query.error());
+    std::optional<PageCursor> cursor;
+    uint64_t fingerprint = QueryFingerprint(scopes, request);
+    if (request.cursor && !request.cursor->empty()) {
+      auto decoded = DecodeCursor(*request.cursor, fingerprint);
+      if (!decoded) return std::unexpected(decoded.error());
+      cursor = std::move(*decoded);
     }
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    auto bind = [&](Statement& s) {
-      s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)});
-      for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i) + 3, params[i]);
-    };
     // One read transaction so the count and the page agree.
     if (auto r = db->connection->Exec("BEGIN"); !r) return std::unexpected(r.error());
     struct EndRead {
@@ -520,24 +657,64 @@ class SqliteStore final : public Store {
     } end_read{*db->connection};
 
     ListResult result;
-    auto count = Query<int64_t>(*db->connection, "SELECT count(*) FROM resources r WHERE " + where, bind,
-                                [](const Statement& s) { return s.Int(0); });
+    auto bind_where = [&](Statement& s) {
+      for (size_t i = 0; i < query->params.size(); ++i) s.Bind(static_cast<int>(i) + 1, query->params[i]);
+    };
+    auto count = Query<int64_t>(*db->connection, "SELECT count(*) FROM resources r WHERE " + query->where,
+                                bind_where, [](const Statement& s) { return s.Int(0); });
     if (!count) return std::unexpected(count.error());
     result.total = count->empty() ? 0 : count->front();
-    if (request.count <= 0 || request.start_index > result.total) return result;
-    int first_page_param = static_cast<int>(params.size()) + 3;
-    auto page = Query<StoredResource>(
-        *db->connection,
-        std::string("SELECT ") + kResourceColumns + " FROM resources r WHERE " + where + " ORDER BY r.seq LIMIT ?" +
-            std::to_string(first_page_param) + " OFFSET ?" + std::to_string(first_page_param + 1),
-        [&](Statement& s) {
-          bind(s);
-          s.Bind(first_page_param, request.count).Bind(first_page_param + 1, request.start_index - 1);
-        },
-        ReadResource);
-    if (!page) return std::unexpected(page.error());
-    result.resources = std::move(*page);
+    if (request.count <= 0) return result;
+    if (!request.cursor && request.start_index > result.total) return result;
+
+    bool backward = cursor && cursor->backward;
+    PageQuery page = BuildPageQuery(*query, request, cursor ? &*cursor : nullptr);
+    struct Row {
+      StoredResource resource;
+      PageCursor key;
+    };
+    auto rows = Query<Row>(
+        *db->connection, page.sql, [&](Statement& s) { page.Bind(s); },
+        [](const Statement& s) {
+          return Row{ReadResource(s), PageCursor{false, s.Int(kResourceColumnCount), s.Value(kResourceColumnCount + 1)}};
+        });
+    if (!rows) return std::unexpected(rows.error());
+    bool more_in_scan = static_cast<int64_t>(rows->size()) > request.count;
+    if (more_in_scan) rows->pop_back();
+    if (backward) std::reverse(rows->begin(), rows->end());
+    for (auto& row : *rows) result.resources.push_back(std::move(row.resource));
+    if (!request.cursor || rows->empty()) return result;
+
+    // A forward page has a next page when the scan found more, and a previous one unless it is the
+    // first; a backward page the other way round.
+    bool has_next = backward || more_in_scan;
+    bool has_previous = backward ? more_in_scan : cursor.has_value();
+    if (has_next) {
+      PageCursor next = rows->back().key;
+      result.next_cursor = EncodeCursor(next, fingerprint);
+    }
+    if (has_previous) {
+      PageCursor previous = rows->front().key;
+      previous.backward = true;
+      result.previous_cursor = EncodeCursor(previous, fingerprint);
+    }
     return result;
+  }
+
+  Result<std::string> ExplainList(TenantId tenant, const std::vector<ListScope>& scopes,
+                                  const core::SchemaRegistry& registry, const ListRequest& request) override {
+    auto query = PlanList(tenant, scopes, registry, request);
+    if (!query) return std::unexpected(query.error());
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    PageQuery page = BuildPageQuery(*query, request, nullptr);
+    auto steps = Query<std::string>(
+        *db->connection, "EXPLAIN QUERY PLAN " + page.sql, [&](Statement& s) { page.Bind(s); },
+        [](const Statement& s) { return s.Text(3); });
+    if (!steps) return std::unexpected(steps.error());
+    std::string plan;
+    for (const auto& step : *steps) plan += step + "\n";
+    return plan;
   }
 
   Result<std::vector<MemberRow>> Members(TenantId tenant, const std::string& group_id) override {
