@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/scim_api.h"
 #include "core/filter.h"
 
 namespace scim::api {
@@ -265,13 +266,16 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
   return core::DumpJson(*document);
 }
 
-std::string RenderServiceProviderConfig(const std::string& base_url, int64_t default_page_size, int64_t max_results) {
+std::string RenderServiceProviderConfig(const std::string& base_url, const ApiOptions& options) {
   Json config = {
       {"schemas", {"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}},
       {"documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644"},
       {"patch", {{"supported", true}}},
-      {"bulk", {{"supported", false}, {"maxOperations", 0}, {"maxPayloadSize", 0}}},
-      {"filter", {{"supported", true}, {"maxResults", max_results}}},
+      {"bulk",
+       {{"supported", true},
+        {"maxOperations", options.bulk_max_operations},
+        {"maxPayloadSize", options.bulk_max_payload_bytes}}},
+      {"filter", {{"supported", true}, {"maxResults", options.max_page_size}}},
       {"changePassword", {{"supported", false}}},
       {"sort", {{"supported", true}}},
       {"etag", {{"supported", true}}},
@@ -280,8 +284,8 @@ std::string RenderServiceProviderConfig(const std::string& base_url, int64_t def
        {{"cursor", true},
         {"index", true},
         {"defaultPaginationMethod", "index"},
-        {"defaultPageSize", default_page_size},
-        {"maxPageSize", max_results}}},
+        {"defaultPageSize", options.default_page_size},
+        {"maxPageSize", options.max_page_size}}},
       {"authenticationSchemes",
        {{{"type", "oauthbearertoken"},
          {"name", "Bearer token"},

@@ -57,7 +57,8 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
                            const storage::StoredResource& stored, const Extras& extras, const std::string& base_url,
                            const Projection& projection);
 
-std::string RenderServiceProviderConfig(const std::string& base_url, int64_t default_page_size, int64_t max_results);
+struct ApiOptions;
+std::string RenderServiceProviderConfig(const std::string& base_url, const ApiOptions& options);
 // `id` null: the ListResponse of every resource type / schema; else that one (kNotFound when unknown).
 core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
                                               const std::string* id);

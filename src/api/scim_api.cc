@@ -7,10 +7,12 @@
 #include <chrono>
 #include <ctime>
 
+#include "api/bulk.h"
 #include "api/error_response.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "auth/crypto.h"
+#include "core/bulk.h"
 #include "core/filter.h"
 #include "core/json.h"
 #include "core/patch.h"
@@ -173,7 +175,7 @@ struct ScimApi::Impl {
       }
     } else if (endpoint == "ServiceProviderConfig" && segments.size() == 1) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options.default_page_size, options.max_page_size)));
+      return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options)));
     } else if (endpoint == "ResourceTypes" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
       auto body = RenderResourceTypes(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
@@ -187,7 +189,10 @@ struct ScimApi::Impl {
     } else if (endpoint == ".search" && segments.size() == 1) {
       if (method != "POST") return MethodNotAllowed(call, "POST");
       return Search(call, {Scope(Kind::kUser), Scope(Kind::kGroup)});
-    } else if (endpoint == "Bulk" || endpoint == "Me") {
+    } else if (endpoint == "Bulk" && segments.size() == 1) {
+      if (method != "POST") return MethodNotAllowed(call, "POST");
+      return Bulk(call);
+    } else if (endpoint == "Me") {
       return ReplyError(call, {ErrorType::kNotImplemented,
                                "/" + endpoint + " is not supported by this server (see /ServiceProviderConfig)"});
     }
@@ -199,6 +204,55 @@ struct ScimApi::Impl {
         {ErrorType::kMethodNotAllowed, call->request.method + " is not allowed here; allowed: " + std::string(allowed)});
     response.headers.emplace_back("Allow", std::string(allowed));
     Reply(call, std::move(response));
+  }
+
+  // ---- bulk ----------------------------------------------------------------------------------
+
+  void Bulk(const CallPtr& call) {
+    if (!IsJsonContentType(call->request.Header("Content-Type"))) {
+      return ReplyError(call, {ErrorType::kUnsupportedMediaType, "Send the BulkRequest as application/scim+json"});
+    }
+    auto json = core::ParseJson(call->request.body);
+    if (!json) return ReplyError(call, json.error());
+    auto request = core::ParseBulkRequest(*json, static_cast<size_t>(options.bulk_max_operations));
+    if (!request) return ReplyError(call, request.error());
+    RunBulk(
+        std::move(*request), call->base_url,
+        [this, call](BulkDispatch operation, std::function<void(http::Response)> done) {
+          DispatchBulkOperation(call, std::move(operation), std::move(done));
+        },
+        [call](std::string body) { Reply(call, JsonResponse(200, std::move(body))); });
+  }
+
+  // One bulk operation through the ordinary endpoints, with the bulk request's credential.
+  void DispatchBulkOperation(const CallPtr& parent, BulkDispatch operation, std::function<void(http::Response)> done) {
+    auto call = std::make_shared<Call>();
+    call->request.method = operation.method;
+    call->request.path = operation.path;
+    call->request.body = std::move(operation.body);
+    call->request.headers.emplace_back("Content-Type", std::string(kScimContentType));
+    if (operation.if_match) call->request.headers.emplace_back("If-Match", *operation.if_match);
+    call->request.remote_address = parent->request.remote_address;
+    call->principal = parent->principal;
+    call->base_url = parent->base_url;
+    call->now = NowRfc3339();
+    call->respond = std::move(done);
+    std::vector<std::string> segments;
+    for (std::string_view rest = operation.path; !rest.empty();) {
+      size_t slash = rest.find('/');
+      if (slash != 0) segments.emplace_back(rest.substr(0, slash));
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    }
+    bool resource_path = !segments.empty() && segments.size() <= 2 && (segments[0] == "Users" || segments[0] == "Groups") &&
+                         (segments.size() == 1) == (operation.method == "POST") &&
+                         (segments.size() == 1 || segments[1] != ".search");
+    if (!resource_path) {
+      return ReplyError(call, {ErrorType::kInvalidValue,
+                               "A bulk " + operation.method + " goes to " +
+                                   (operation.method == "POST" ? "/Users or /Groups" : "/Users/{id} or /Groups/{id}") +
+                                   ", not " + operation.path});
+    }
+    Route(call, segments);
   }
 
   // ---- reads ---------------------------------------------------------------------------------

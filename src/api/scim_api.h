@@ -30,6 +30,10 @@ struct ApiOptions {
   bool reject_unknown_members = false;
   int64_t default_page_size = 100;
   int64_t max_page_size = 1000;
+  // Bulk (RFC 7644 §3.7): operations per request; the payload limit is the HTTP body limit, which
+  // the server enforces (413) before the API sees the request. Both are advertised.
+  int64_t bulk_max_operations = 1000;
+  int64_t bulk_max_payload_bytes = 1024 * 1024;
 };
 
 class ScimApi {

@@ -106,6 +106,7 @@ const std::vector<Setting>& Settings() {
       BoolSetting("reject_unknown_members", &Config::reject_unknown_members),
       IntSetting("default_page_size", &Config::default_page_size, 1, 10000),
       IntSetting("max_page_size", &Config::max_page_size, 1, 10000),
+      IntSetting("bulk_max_operations", &Config::bulk_max_operations, 1, 100000),
       BoolSetting("access_log", &Config::access_log),
       IntSetting("shutdown_grace_seconds", &Config::shutdown_grace_seconds, 0, 3600),
   };

@@ -19,6 +19,7 @@ struct Config {
   bool reject_unknown_members = false;     // reject_unknown_members          SCIMD_REJECT_UNKNOWN_MEMBERS
   int64_t default_page_size = 100;         // default_page_size               SCIMD_DEFAULT_PAGE_SIZE
   int64_t max_page_size = 1000;            // max_page_size                   SCIMD_MAX_PAGE_SIZE
+  int64_t bulk_max_operations = 1000;      // bulk_max_operations             SCIMD_BULK_MAX_OPERATIONS
   bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
   int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
 };

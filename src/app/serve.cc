@@ -75,6 +75,8 @@ int Serve(const ServeFlags& flags) {
   api_options.reject_unknown_members = config.reject_unknown_members;
   api_options.default_page_size = config.default_page_size;
   api_options.max_page_size = config.max_page_size;
+  api_options.bulk_max_operations = config.bulk_max_operations;
+  api_options.bulk_max_payload_bytes = config.max_body_bytes;
   api::ScimApi scim_api(*env->store, *registry, api_options);
 
   http::ServerOptions options;

@@ -44,7 +44,9 @@ class Discovery(ServerTestCase):
         self.assertIsInstance(spc["filter"]["maxResults"], int)
         self.assertNotIsInstance(spc["filter"]["maxResults"], bool)
         self.assertGreater(spc["filter"]["maxResults"], 0)
-        self.assertIs(spc["bulk"]["supported"], False)
+        self.assertIs(spc["bulk"]["supported"], True)
+        self.assertGreater(spc["bulk"]["maxOperations"], 0)
+        self.assertGreater(spc["bulk"]["maxPayloadSize"], 0)
         for feature in ("changePassword", "sort", "etag"):
             self.assertIsInstance(spc[feature]["supported"], bool, feature)
         # What is offered is claimed, what is not offered yet is not.
