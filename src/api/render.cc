@@ -130,13 +130,47 @@ bool Projection::Wants(std::string_view name) const {
   return true;
 }
 
-void Projection::Apply(Json& document, const core::ResourceType& type, const core::SchemaRegistry& registry) const {
-  if (IsIdentity() || !document.is_object()) return;
-  if (!attributes_.empty()) {
-    std::vector<Selector> selectors;
-    for (const auto& entry : attributes_) {
-      if (auto s = ToSelector(entry, type, registry)) selectors.push_back(std::move(*s));
+namespace {
+
+Selector FromPath(const core::AttrPath& path) { return Selector{path.urn, path.name, path.sub}; }
+
+// Removes what `selectors` name: whole extensions, core attributes and extension attributes.
+void RemoveAll(Json& document, const std::vector<Selector>& selectors, const core::ResourceType& type,
+               const core::SchemaRegistry& registry) {
+  for (const auto& s : selectors) {
+    if (!s.extension.empty() && s.name.empty()) core::EraseMember(document, s.extension);
+  }
+  RemoveExcluded(document, selectors, "");
+  for (auto it = document.begin(); it != document.end(); ++it) {
+    if (registry.FindSchema(it.key()) && it.key() != type.schema) RemoveExcluded(*it, selectors, it.key());
+  }
+}
+
+// Whether `selectors` name `path` itself (for a top-level path, also one of its sub-attributes).
+bool Names(const std::vector<Selector>& selectors, const core::AttrPath& path) {
+  for (const auto& s : selectors) {
+    if (s.extension == path.urn && core::IEquals(s.name, path.name) && (path.sub.empty() || core::IEquals(s.sub, path.sub))) {
+      return true;
     }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Projection::NeedsDocument(const core::ResourceType& type) const {
+  return !IsIdentity() || !type.returned_never.empty() || !type.returned_request.empty();
+}
+
+void Projection::Apply(Json& document, const core::ResourceType& type, const core::SchemaRegistry& registry) const {
+  if (!document.is_object()) return;
+  std::vector<Selector> requested;
+  for (const auto& entry : attributes_) {
+    if (auto s = ToSelector(entry, type, registry)) requested.push_back(std::move(*s));
+  }
+  if (!attributes_.empty()) {
+    std::vector<Selector> selectors = requested;
+    for (const auto& path : type.returned_always) selectors.push_back(FromPath(path));
     // Extension objects: dropped unless selected, whole or in part.
     for (auto it = document.begin(); it != document.end();) {
       const core::Schema* extension = registry.FindSchema(it.key());
@@ -163,19 +197,26 @@ void Projection::Apply(Json& document, const core::ResourceType& type, const cor
       if (registry.FindSchema(it.key())) selectors.push_back({"", it.key(), ""});
     }
     KeepSelected(document, selectors, "");
-    return;
+  } else if (!excluded_.empty()) {
+    std::vector<Selector> excluded;
+    for (const auto& entry : excluded_) {
+      auto s = ToSelector(entry, type, registry);
+      if (!s) continue;
+      bool always = false;  // `returned: always` cannot be excluded (RFC 7644 §3.4.2.5)
+      for (const auto& path : type.returned_always) always = always || (FromPath(path).extension == s->extension &&
+                                                                          core::IEquals(path.name, s->name) &&
+                                                                          core::IEquals(path.sub, s->sub));
+      if (!always) excluded.push_back(std::move(*s));
+    }
+    RemoveAll(document, excluded, type, registry);
   }
-  std::vector<Selector> selectors;
-  for (const auto& entry : excluded_) {
-    if (auto s = ToSelector(entry, type, registry)) selectors.push_back(std::move(*s));
+  // `returned: never` never comes back; `request` only when named.
+  std::vector<Selector> hidden;
+  for (const auto& path : type.returned_never) hidden.push_back(FromPath(path));
+  for (const auto& path : type.returned_request) {
+    if (!Names(requested, path)) hidden.push_back(FromPath(path));
   }
-  for (const auto& s : selectors) {
-    if (!s.extension.empty() && s.name.empty()) core::EraseMember(document, s.extension);
-  }
-  RemoveExcluded(document, selectors, "");
-  for (auto it = document.begin(); it != document.end(); ++it) {
-    if (registry.FindSchema(it.key()) && it.key() != type.schema) RemoveExcluded(*it, selectors, it.key());
-  }
+  if (!hidden.empty()) RemoveAll(document, hidden, type, registry);
   core::EraseMember(document, "password");
 }
 
@@ -259,7 +300,7 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
     // Not expected; stay correct anyway.
     text = "{\"id\":" + JsonString(stored.id) + (body.size() > 2 ? "," + body.substr(1, body.size() - 2) : "") + tail;
   }
-  if (projection.IsIdentity()) return text;
+  if (!projection.NeedsDocument(type)) return text;
   auto document = core::ParseJson(text);
   if (!document) return text;
   projection.Apply(*document, type, registry);

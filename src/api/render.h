@@ -23,15 +23,20 @@ struct Extras {
   std::vector<storage::MemberRow> members;  // Group.members
 };
 
-// Which attributes a response carries (RFC 7644 §3.4.2.5). `id` and `schemas` always come back.
-// This handles top-level attributes, one level of sub-attribute and extension URNs; the full
-// `returned` semantics arrive with the protocol issue.
+// Which attributes a response carries (RFC 7644 §3.4.2.5): `attributes` keeps only what it names
+// (top-level attributes, one level of sub-attribute, extension URNs) plus what the schema marks
+// `returned: always` (`id`, and `schemas` too); `excludedAttributes` drops what it names except
+// `always` attributes. Whatever the request, `returned: never` attributes never come back and
+// `returned: request` ones only when `attributes` names them. Unknown names are ignored.
 class Projection {
  public:
   Projection(std::vector<std::string> attributes, std::vector<std::string> excluded);
   // Whether the top-level attribute `name` (core schema) may appear: lets callers skip loading it.
   bool Wants(std::string_view name) const;
   bool IsIdentity() const { return attributes_.empty() && excluded_.empty(); }
+  // Whether a response of `type` must be parsed to apply this (not for a plain GET of the
+  // built-in schemas, whose stored text is served as it is).
+  bool NeedsDocument(const core::ResourceType& type) const;
   void Apply(core::Json& document, const core::ResourceType& type, const core::SchemaRegistry& registry) const;
 
  private:

@@ -400,6 +400,33 @@ Result<std::shared_ptr<const SchemaRegistry>> SchemaRegistry::LoadDefault() {
   return kDefault;
 }
 
+namespace {
+
+// Fills type.returned_* from the attributes of its schemas (see ResourceType).
+void CollectReturned(ResourceType& type, const std::vector<Schema>& schemas) {
+  auto add = [&](Returned returned, AttrPath path) {
+    if (returned == Returned::kAlways) type.returned_always.push_back(std::move(path));
+    if (returned == Returned::kNever) type.returned_never.push_back(std::move(path));
+    if (returned == Returned::kRequest) type.returned_request.push_back(std::move(path));
+  };
+  auto collect = [&](const Schema& schema, bool is_core) {
+    std::string urn = is_core ? "" : schema.id;
+    for (const Attribute& attr : schema.attributes) {
+      bool stored_apart = is_core && IEquals(attr.name, "password");
+      if (!stored_apart) add(attr.returned, AttrPath{urn, attr.name, ""});
+      for (const Attribute& sub : attr.sub_attributes) add(sub.returned, AttrPath{urn, attr.name, sub.name});
+    }
+  };
+  for (const Schema& schema : schemas) {
+    if (IEquals(schema.id, type.schema)) collect(schema, true);
+    for (const SchemaExtensionRef& ext : type.extensions) {
+      if (IEquals(schema.id, ext.schema)) collect(schema, false);
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const SchemaRegistry>> SchemaRegistry::Load(const Json& schemas, const Json& resource_types) {
   if (!schemas.is_array()) return Fail(ErrorType::kInvalidValue, "Schemas must be given as a JSON array");
   if (!resource_types.is_array()) {
@@ -420,6 +447,7 @@ Result<std::shared_ptr<const SchemaRegistry>> SchemaRegistry::Load(const Json& s
     if (registry->FindResourceType(type->id) != nullptr) {
       return Fail(ErrorType::kInvalidValue, "Resource type '" + type->id + "' is defined twice");
     }
+    CollectReturned(*type, registry->schemas_);
     registry->resource_types_.push_back(std::move(*type));
   }
   return std::shared_ptr<const SchemaRegistry>(std::move(registry));

@@ -66,6 +66,16 @@ struct Schema {
   const Attribute* Find(std::string_view attr_name) const;  // case-insensitive
 };
 
+// A path to an attribute as written in a filter or a PATCH path, before binding:
+// [urn ":"] name ["." sub].  e.g. {"", "name", "familyName"},
+// {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "manager", "value"}.
+struct AttrPath {
+  std::string urn;   // empty when not fully qualified
+  std::string name;
+  std::string sub;   // empty when absent
+  std::string ToString() const;
+};
+
 struct SchemaExtensionRef {
   std::string schema;  // URN
   bool required = false;
@@ -79,16 +89,14 @@ struct ResourceType {
   std::string schema;    // core schema URN
   std::vector<SchemaExtensionRef> extensions;
   Json definition;       // the RFC 7643 §6 representation served at /ResourceTypes (without meta)
-};
-
-// A path to an attribute as written in a filter or a PATCH path, before binding:
-// [urn ":"] name ["." sub].  e.g. {"", "name", "familyName"},
-// {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "manager", "value"}.
-struct AttrPath {
-  std::string urn;   // empty when not fully qualified
-  std::string name;
-  std::string sub;   // empty when absent
-  std::string ToString() const;
+  // Attributes and sub-attributes whose `returned` is not "default", over the core schema and the
+  // extensions (urn empty for core attributes, the extension URN otherwise), set by
+  // SchemaRegistry::Load: a response always carries the `always` ones, never the `never` ones, and
+  // the `request` ones only when `attributes` names them. The core `password` is not listed as
+  // `never`: NormalizeResource keeps it out of the document (only its hash is stored).
+  std::vector<AttrPath> returned_always;
+  std::vector<AttrPath> returned_never;
+  std::vector<AttrPath> returned_request;
 };
 
 // An AttrPath bound to its schema definitions.
