@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/quirks.h"
 #include "core/schema.h"
 
 namespace scim::core {
@@ -60,12 +61,13 @@ struct Filter {
 // spaces, tabs or newlines. Inside "[...]" a path is a plain sub-attribute name (no URN, no '.'),
 // and brackets do not nest.
 // Beyond RFC 7644: Entra's `emails[type eq "work"].value eq "x"` is accepted and parsed as
-// emails[type eq "work" and value eq "x"] (likewise with `pr`).
+// emails[type eq "work" and value eq "x"] (likewise with `pr`), through `quirks` (may be null:
+// lenient, unrecorded; a strict log refuses it as kInvalidFilter).
 // Errors: kInvalidFilter with a detail that names the 1-based position and what was expected
 // ("Invalid filter at character 10: expected a comparison operator (eq, ne, ...) after 'userName',
 // found 'equals'"), also when empty, longer than kMaxFilterLength or nested deeper than
 // kMaxFilterDepth. Never throws; recursion is bounded by kMaxFilterDepth.
-Result<Filter> ParseFilter(std::string_view text);
+Result<Filter> ParseFilter(std::string_view text, QuirkLog* quirks = nullptr);
 
 // Parses an attribute path (attrPath of the grammar): [URN ":"] name ["." sub].
 // A URN is recognised by its "urn:" prefix; the attribute name is what follows the last ':'.

@@ -180,7 +180,7 @@ enum class Mode { kFilter, kPath };
 // inside the brackets of a PATCH path points into the path as sent.
 class Parser {
  public:
-  Parser(std::string_view text, Mode mode) : text_(text), mode_(mode) {}
+  Parser(std::string_view text, Mode mode, QuirkLog* quirks = nullptr) : text_(text), mode_(mode), quirks_(quirks) {}
 
   Result<Filter> ParseWholeFilter();
   Result<AttrPath> ParseWholeAttrPath();
@@ -233,6 +233,7 @@ class Parser {
 
   std::string_view text_;
   Mode mode_;
+  QuirkLog* quirks_;  // may be null
   size_t pos_ = 0;  // offset of the first unconsumed character
   // The token at lookahead_pos_, so that peeking twice lexes once.
   mutable Token lookahead_;
@@ -427,6 +428,10 @@ Result<Filter> Parser::ParseAttrExpression(int depth, const Token& bracket) {
   // emails[type eq "work" and value eq "x"], and that is how it is kept.
   Token dotted = Peek();
   if (dotted.kind == TokenKind::kWord && dotted.pos == pos_ && dotted.text.front() == '.') {
+    if (!AllowQuirk(quirks_, Quirk::kFilterValuePathSub, text_)) {
+      return ErrorAt(dotted.pos, "a value filter is not followed by '.sub' in RFC 7644; write the comparison inside "
+                                 "the brackets, e.g. emails[type eq \"work\" and value eq \"x\"]");
+    }
     Next();
     std::string_view sub = dotted.text.substr(1);
     if (sub.empty()) return ErrorAt(dotted.pos + 1, "expected a sub-attribute name after '.'");
@@ -735,7 +740,9 @@ void Render(const Filter* filter, std::string& out) {
 
 }  // namespace
 
-Result<Filter> ParseFilter(std::string_view text) { return Parser(text, Mode::kFilter).ParseWholeFilter(); }
+Result<Filter> ParseFilter(std::string_view text, QuirkLog* quirks) {
+  return Parser(text, Mode::kFilter, quirks).ParseWholeFilter();
+}
 
 Result<AttrPath> ParseAttrPath(std::string_view text) { return Parser(text, Mode::kPath).ParseWholeAttrPath(); }
 

@@ -1,6 +1,7 @@
 #include "core/json.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace scim::core {
 
@@ -92,6 +93,22 @@ size_t EraseMember(Json& object, std::string_view name) {
     }
   }
   return removed;
+}
+
+std::optional<Json> NumberFromText(const Json& value, bool integer_only) {
+  if (!value.is_string()) return std::nullopt;
+  const std::string& text = value.get_ref<const std::string&>();
+  const char* end = text.data() + text.size();
+  int64_t integer = 0;
+  if (auto [ptr, ec] = std::from_chars(text.data(), end, integer); ec == std::errc() && ptr == end && !text.empty()) {
+    return Json(integer);
+  }
+  if (integer_only) return std::nullopt;
+  double decimal = 0;
+  if (auto [ptr, ec] = std::from_chars(text.data(), end, decimal); ec == std::errc() && ptr == end && !text.empty()) {
+    return Json(decimal);
+  }
+  return std::nullopt;
 }
 
 }  // namespace scim::core

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,10 @@ std::string DumpJson(const Json& value);
 // ASCII case-insensitive comparison: SCIM attribute names, schema URNs and operators are case-insensitive.
 bool IEquals(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view text);
+
+// A number written as text, the whole of it: "42", "-3", and "2.5" unless `integer_only`.
+// nullopt for anything else (OneLogin templates send numbers as text).
+std::optional<Json> NumberFromText(const Json& value, bool integer_only);
 
 // Case-insensitive member lookup in an object. Returns nullptr when `object` is not an object or has
 // no such member. When two keys differ only in case, the first wins.

@@ -3,6 +3,8 @@
 // the comments here explain the choices the RFC leaves open and the IdP quirks (TRAFFIC.md §2.6).
 #include "core/patch.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -103,32 +105,45 @@ bool IsTrue(const Json* value) { return value != nullptr && value->is_boolean() 
 
 // ---- values: shape and type per the schema --------------------------------------------------------
 
+// "true"/"false" in any case (Entra's "True", OneLogin templates' "false").
+std::optional<bool> BooleanFromText(const Json& value) {
+  if (!value.is_string()) return std::nullopt;
+  const std::string& text = value.get_ref<const std::string&>();
+  if (IEquals(text, "true")) return true;
+  if (IEquals(text, "false")) return false;
+  return std::nullopt;
+}
+
+
 // Converts `value` to what `attr` holds for one value (one element when `attr` is multi-valued).
 // Forgiving: "True"/"False" for booleans [Q2]; a bare string for a complex attribute with a
 // `value` sub-attribute means {"value": string} [Q5]. Sub-attribute keys of an object are put in
 // the schema's spelling; unknown keys are kept for NormalizeResource to judge, nulls are kept (a
 // merge treats them as "remove this sub-attribute"). Errors: kInvalidValue naming `where`.
-Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where);
+Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks);
 
 // A single-valued attribute's value: a one-element array is unwrapped (Entra's reference example
 // sends manager as [{"value": ..}]); a longer array is kInvalidValue.
-Result<Json> CoerceSingle(const Attribute& attr, const Json& value, const std::string& where) {
+Result<Json> CoerceSingle(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks) {
   if (value.is_array()) {
-    if (value.size() != 1) {
+    if (value.size() != 1 || !AllowQuirk(quirks, Quirk::kArrayForSingle, where)) {
       return Fail(ErrorType::kInvalidValue,
                   "'" + where + "' is single-valued but the value is an array of " + std::to_string(value.size()));
     }
-    return CoerceOne(attr, value[0], where);
+    return CoerceOne(attr, value[0], where, quirks);
   }
-  return CoerceOne(attr, value, where);
+  return CoerceOne(attr, value, where, quirks);
 }
 
 // A multi-valued attribute's elements: an array, or one value standing for a one-element array.
 // Null elements are dropped.
-Result<Json> CoerceMany(const Attribute& attr, const Json& value, const std::string& where) {
+Result<Json> CoerceMany(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks) {
   Json out = Json::array();
   if (!value.is_array()) {
-    auto one = CoerceOne(attr, value, where);
+    if (!AllowQuirk(quirks, Quirk::kValueForArray, where)) {
+      return Fail(ErrorType::kInvalidValue, "'" + where + "' is multi-valued: the value must be an array");
+    }
+    auto one = CoerceOne(attr, value, where, quirks);
     if (!one) return std::unexpected(one.error());
     out.push_back(std::move(*one));
     return out;
@@ -139,7 +154,7 @@ Result<Json> CoerceMany(const Attribute& attr, const Json& value, const std::str
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (value[i].is_null()) continue;
-    auto one = CoerceOne(attr, value[i], where + "[" + std::to_string(i) + "]");
+    auto one = CoerceOne(attr, value[i], where + "[" + std::to_string(i) + "]", quirks);
     if (!one) return std::unexpected(one.error());
     out.push_back(std::move(*one));
   }
@@ -150,7 +165,7 @@ Result<Json> CoerceMany(const Attribute& attr, const Json& value, const std::str
 // {"value": "{\"id\":\"..\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}. Unpacks such an
 // element of a multi-valued attribute to {"value": "Admin", "display": "Admin"}; anything else is
 // left alone.
-void UnpackStringifiedElement(const Attribute& attr, Json& element) {
+void UnpackStringifiedElement(const Attribute& attr, Json& element, const std::string& where, QuirkLog* quirks) {
   Json* value = FindMember(element, "value");
   if (value == nullptr || !value->is_string()) return;
   const std::string& text = value->get_ref<const std::string&>();
@@ -160,6 +175,7 @@ void UnpackStringifiedElement(const Attribute& attr, Json& element) {
   if (!inner || !inner->is_object()) return;
   const Json* inner_value = FindMember(*inner, "value");
   if (inner_value == nullptr || !inner_value->is_string()) return;
+  if (!AllowQuirk(quirks, Quirk::kStringifiedJson, where)) return;  // strict: the text stays a string
   const Json* display = FindMember(*inner, "displayName");
   if (display == nullptr) display = FindMember(*inner, "display");
   if (const Attribute* display_sub = attr.FindSub("display");
@@ -170,7 +186,7 @@ void UnpackStringifiedElement(const Attribute& attr, Json& element) {
   *FindMember(element, "value") = *inner_value;
 }
 
-Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where) {
+Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks) {
   auto wrong = [&](std::string_view expected) {
     return Fail(ErrorType::kInvalidValue,
                 "'" + where + "' expects " + std::string(expected) + ", got " + std::string(value.type_name()));
@@ -179,9 +195,9 @@ Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::stri
     case AttrType::kComplex: {
       if (value.is_string()) {
         const Attribute* value_sub = attr.FindSub("value");
-        if (value_sub == nullptr) return wrong("an object");
+        if (value_sub == nullptr || !AllowQuirk(quirks, Quirk::kBareStringForComplex, where)) return wrong("an object");
         Json out = Json::object();
-        auto sub_value = CoerceOne(*value_sub, value, where + ".value");
+        auto sub_value = CoerceOne(*value_sub, value, where + ".value", quirks);
         if (!sub_value) return std::unexpected(sub_value.error());
         out[value_sub->name] = std::move(*sub_value);
         return out;
@@ -195,27 +211,31 @@ Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::stri
           continue;
         }
         std::string sub_where = where + "." + sub->name;
-        auto sub_value = sub->multi_valued ? CoerceMany(*sub, it.value(), sub_where)
-                                           : CoerceSingle(*sub, it.value(), sub_where);
+        auto sub_value = sub->multi_valued ? CoerceMany(*sub, it.value(), sub_where, quirks)
+                                           : CoerceSingle(*sub, it.value(), sub_where, quirks);
         if (!sub_value) return std::unexpected(sub_value.error());
         SetMember(out, sub->name, std::move(*sub_value));
       }
-      if (attr.multi_valued) UnpackStringifiedElement(attr, out);
+      if (attr.multi_valued) UnpackStringifiedElement(attr, out, where, quirks);
       return out;
     }
     case AttrType::kBoolean:
       if (value.is_boolean()) return value;
-      if (value.is_string()) {
-        const std::string& text = value.get_ref<const std::string&>();
-        if (IEquals(text, "true")) return Json(true);
-        if (IEquals(text, "false")) return Json(false);
+      if (auto parsed = BooleanFromText(value); parsed && AllowQuirk(quirks, Quirk::kBooleanString, where)) {
+        return Json(*parsed);
       }
       return wrong("a boolean");
     case AttrType::kInteger:
       if (value.is_number_integer()) return value;
+      if (auto parsed = NumberFromText(value, true); parsed && AllowQuirk(quirks, Quirk::kNumberString, where)) {
+        return *parsed;
+      }
       return wrong("an integer");
     case AttrType::kDecimal:
       if (value.is_number()) return value;
+      if (auto parsed = NumberFromText(value, false); parsed && AllowQuirk(quirks, Quirk::kNumberString, where)) {
+        return *parsed;
+      }
       return wrong("a number");
     case AttrType::kString:
     case AttrType::kDateTime:
@@ -274,7 +294,7 @@ bool SeedFromFilter(const Attribute& attr, const Filter& filter, Json* seed) {
   if (compare == nullptr || compare->op != CompareOp::kEq || compare->value.is_null()) return false;
   const Attribute* sub = FilterSub(attr, compare->path);
   if (sub == nullptr) return false;
-  auto value = CoerceOne(*sub, compare->value, sub->name);
+  auto value = CoerceOne(*sub, compare->value, sub->name, nullptr);
   if (!value) return false;
   std::string_view key = attr.type == AttrType::kComplex ? std::string_view(sub->name) : "value";
   if (const Json* existing = FindMember(*seed, key)) return SameValue(*existing, *value, sub->case_exact);
@@ -346,6 +366,14 @@ struct Target {
   std::string text;                      // the path as sent, for messages
 };
 
+bool StartsWithUrn(std::string_view text) { return text.size() > 4 && IEquals(text.substr(0, 4), "urn:"); }
+
+// RFC 7644 §3.5.2.2 defines remove by path only; what strict compatibility answers to a value.
+std::unexpected<Error> RemoveTakesNoValue(const Target& target) {
+  return Fail(ErrorType::kInvalidValue, "'remove' takes no value; name what to remove in the path, e.g. " +
+                                            target.attr->name + "[value eq \"…\"]");
+}
+
 // readOnly attributes (id, meta, groups, manager.displayName) cannot be the target of an operation.
 Status CheckWritable(const Target& target) {
   const Attribute& attr = *target.attr;
@@ -361,8 +389,8 @@ Status CheckWritable(const Target& target) {
 // Applies operations to its own copy of a document. Not thread-safe; one per ApplyPatch call.
 class Patcher {
  public:
-  Patcher(const ResourceType& type, const SchemaRegistry& registry, Json doc)
-      : type_(type), registry_(registry), doc_(std::move(doc)) {}
+  Patcher(const ResourceType& type, const SchemaRegistry& registry, Json doc, QuirkLog* quirks)
+      : type_(type), registry_(registry), quirks_(quirks), doc_(std::move(doc)) {}
 
   Status Apply(const PatchOperation& op);
 
@@ -397,6 +425,7 @@ class Patcher {
   // Constant after construction
   const ResourceType& type_;
   const SchemaRegistry& registry_;
+  QuirkLog* const quirks_;  // may be null
 
   // The working state
   Json doc_;
@@ -434,6 +463,11 @@ Status Patcher::ApplyPathless(PatchOpType op, const Json& value) {
         if (!applied) return applied;
       }
       continue;
+    }
+    bool is_path = key.find_first_of(".[") != std::string::npos || StartsWithUrn(key);
+    if (is_path && !AllowQuirk(quirks_, Quirk::kPathInValueKey, key)) {
+      return Fail(ErrorType::kInvalidPath, "path-less value key " + Quoted(key) +
+                                               " is a path, not an attribute name; send it as the operation's 'path'");
     }
     auto applied = ApplyKey(op, key, it.value());
     if (!applied) return applied;
@@ -559,6 +593,7 @@ Status Patcher::ApplyMembers(PatchOpType op, const Target& target, const Json* v
       member_ops_.push_back(MemberOp{MemberOp::Kind::kReplaceAll, std::move(*members), nullptr});
       break;
     case PatchOpType::kRemove:  // remove with a value array [Q3]
+      if (!AllowQuirk(quirks_, Quirk::kRemoveWithValue, target.text)) return RemoveTakesNoValue(target);
       if (!members->empty()) member_ops_.push_back(MemberOp{MemberOp::Kind::kRemove, std::move(*members), nullptr});
       break;
   }
@@ -686,7 +721,7 @@ Status Patcher::Set(const Target& target, const Json& value, bool is_add) {
   if (target.sub != nullptr) return SetSub(target, value);
   if (target.attr->multi_valued) return is_add ? AddElements(target, value) : ReplaceElements(target, value);
   if (target.attr->type == AttrType::kComplex) return MergeComplex(target, value);
-  auto coerced = CoerceSingle(*target.attr, value, target.text);
+  auto coerced = CoerceSingle(*target.attr, value, target.text, quirks_);
   if (!coerced) return std::unexpected(coerced.error());
   SetMember(*Holder(target, true), target.attr->name, std::move(*coerced));
   return {};
@@ -696,7 +731,7 @@ Status Patcher::Set(const Target& target, const Json& value, bool is_add) {
 // without a filter ("emails.type") it sets the sub-attribute of every element, or creates one.
 Status Patcher::SetSub(const Target& target, const Json& value) {
   const Attribute& sub = *target.sub;
-  auto coerced = sub.multi_valued ? CoerceMany(sub, value, target.text) : CoerceSingle(sub, value, target.text);
+  auto coerced = sub.multi_valued ? CoerceMany(sub, value, target.text, quirks_) : CoerceSingle(sub, value, target.text, quirks_);
   if (!coerced) return std::unexpected(coerced.error());
   Json& holder = *Holder(target, true);
   Json* slot = FindMember(holder, target.attr->name);
@@ -723,9 +758,9 @@ Status Patcher::SetSub(const Target& target, const Json& value) {
 // `and`, an element is created from the filter's values plus the value [Q7]; otherwise noTarget.
 Status Patcher::SetFiltered(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  Result<Json> coerced = target.sub == nullptr ? CoerceSingle(attr, value, target.text)
-                         : target.sub->multi_valued ? CoerceMany(*target.sub, value, target.text)
-                                                    : CoerceSingle(*target.sub, value, target.text);
+  Result<Json> coerced = target.sub == nullptr ? CoerceSingle(attr, value, target.text, quirks_)
+                         : target.sub->multi_valued ? CoerceMany(*target.sub, value, target.text, quirks_)
+                                                    : CoerceSingle(*target.sub, value, target.text, quirks_);
   if (!coerced) return std::unexpected(coerced.error());
 
   Json& holder = *Holder(target, true);
@@ -735,6 +770,9 @@ Status Patcher::SetFiltered(const Target& target, const Json& value) {
 
   if (touched.empty()) {
     Json element = Json::object();
+    if (!AllowQuirk(quirks_, Quirk::kCreateFromFilter, target.text)) {
+      return Fail(ErrorType::kNoTarget, "no element of '" + attr.name + "' matches " + Quoted(target.text));
+    }
     if (!SeedFromFilter(attr, *target.filter, &element)) {
       return Fail(ErrorType::kNoTarget, "no element of '" + attr.name + "' matches " + Quoted(target.text) +
                                             ", and only a filter of 'eq' comparisons joined by 'and' says what "
@@ -778,7 +816,7 @@ Status Patcher::SetFiltered(const Target& target, const Json& value) {
 // displayName or $ref of the previous referent survives.
 Status Patcher::MergeComplex(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  auto coerced = CoerceSingle(attr, value, target.text);
+  auto coerced = CoerceSingle(attr, value, target.text, quirks_);
   if (!coerced) return std::unexpected(coerced.error());
   Json& holder = *Holder(target, true);
   Json* slot = FindMember(holder, attr.name);
@@ -803,7 +841,7 @@ Status Patcher::MergeComplex(const Target& target, const Json& value) {
 // into it (Entra re-adds an email to mark it primary). A new primary element demotes the others.
 Status Patcher::AddElements(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  auto coerced = CoerceMany(attr, value, target.text);
+  auto coerced = CoerceMany(attr, value, target.text, quirks_);
   if (!coerced) return std::unexpected(coerced.error());
   Json& holder = *Holder(target, true);
   Json* slot = FindMember(holder, attr.name);
@@ -884,7 +922,7 @@ Status Patcher::AddElements(const Target& target, const Json& value) {
 // (RFC 7644 §3.5.2.3); an empty array leaves the attribute unassigned.
 Status Patcher::ReplaceElements(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  auto coerced = CoerceMany(attr, value, target.text);
+  auto coerced = CoerceMany(attr, value, target.text, quirks_);
   if (!coerced) return std::unexpected(coerced.error());
   Json elements = Json::array();
   for (const Json& item : *coerced) {
@@ -935,6 +973,7 @@ Status Patcher::Remove(const Target& target, const Json* value) {
       EraseMember(*slot, target.sub->name);
     }
   } else if (value != nullptr && !value->is_null() && attr.multi_valued) {
+    if (!AllowQuirk(quirks_, Quirk::kRemoveWithValue, target.text)) return RemoveTakesNoValue(target);
     if (!slot->is_array()) return {};
     auto removed = RemoveByValue(target, *slot, *value);
     if (!removed) return removed;
@@ -983,7 +1022,7 @@ Status Patcher::RemoveByValue(const Target& target, Json& elements, const Json& 
 
 }  // namespace
 
-Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body) {
+Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog* quirks) {
   if (!body.is_object()) return Fail(ErrorType::kInvalidSyntax, "A PATCH body must be a JSON object");
   const Json* schemas = FindMember(body, "schemas");
   bool has_urn = false;
@@ -1030,6 +1069,9 @@ Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body) {
       return Fail(ErrorType::kInvalidSyntax,
                   prefix + "unknown PATCH op " + Quoted(name) + "; expected add, remove or replace");
     }
+    if (name != OpName(op.op) && !AllowQuirk(quirks, Quirk::kCapitalisedOp, "Operations[" + std::to_string(i) + "]")) {
+      return Fail(ErrorType::kInvalidSyntax, prefix + "op " + Quoted(name) + " must be lower case: " + OpName(op.op));
+    }
 
     const Json* path = FindMember(item, "path");
     if (path != nullptr && !path->is_null()) {
@@ -1037,6 +1079,10 @@ Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body) {
       op.path_text = path->get<std::string>();
     }
     // Entra sometimes sends "path": "" on path-less operations.
+    if (path != nullptr && path->is_string() && op.path_text.empty() &&
+        !AllowQuirk(quirks, Quirk::kEmptyPath, "Operations[" + std::to_string(i) + "]")) {
+      return Fail(ErrorType::kInvalidPath, prefix + "'path' is empty; leave it out for a path-less operation");
+    }
     if (!op.path_text.empty()) {
       auto parsed = ParsePatchPath(op.path_text);
       if (!parsed) {
@@ -1064,9 +1110,9 @@ Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body) {
 }
 
 Result<PatchResult> ApplyPatch(const Json& resource, const std::vector<PatchOperation>& ops,
-                               const ResourceType& type, const SchemaRegistry& registry) {
+                               const ResourceType& type, const SchemaRegistry& registry, QuirkLog* quirks) {
   if (!resource.is_object()) return Fail(ErrorType::kInternal, "PATCH target is not a JSON object");
-  Patcher patcher(type, registry, resource);
+  Patcher patcher(type, registry, resource, quirks);
   for (size_t i = 0; i < ops.size(); ++i) {
     auto applied = patcher.Apply(ops[i]);
     if (!applied) return WithPrefix("Operations[" + std::to_string(i) + "]: ", applied.error());

@@ -37,6 +37,7 @@
 #include "core/error.h"
 #include "core/filter.h"
 #include "core/json.h"
+#include "core/quirks.h"
 #include "core/resource.h"
 #include "core/schema.h"
 
@@ -70,7 +71,8 @@ struct PatchOperation {
 // Errors: kInvalidSyntax (message shape, unknown op), kInvalidPath (unparseable path),
 // kNoTarget (remove without a path, RFC 7644 §3.5.2.2), kInvalidValue (missing value, too many
 // operations, a value nested deeper than kMaxPatchValueDepth).
-Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body);
+// `quirks` (may be null: lenient, unrecorded): capitalised ops [Q1] and "path": "" go through it.
+Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog* quirks = nullptr);
 
 struct PatchResult {
   Json resource;                      // the document after every operation (members excluded)
@@ -98,7 +100,10 @@ struct PatchResult {
 // is not `eq` comparisons joined by `and`), kMutability (a readOnly target such as `id`, `meta`,
 // `groups`; changing or removing an immutable attribute that has a value), kInvalidValue (value
 // missing or of the wrong shape or type), kInvalidFilter (a value filter that cannot be applied).
+// Every forgiving reading listed at the top of this file goes through `quirks` (may be null: lenient,
+// unrecorded); with a strict log each is refused as the RFC would (kInvalidValue, kInvalidPath, or
+// kNoTarget for [Q7]) except [Q6], whose JSON text then simply stays a string.
 Result<PatchResult> ApplyPatch(const Json& resource, const std::vector<PatchOperation>& ops,
-                               const ResourceType& type, const SchemaRegistry& registry);
+                               const ResourceType& type, const SchemaRegistry& registry, QuirkLog* quirks = nullptr);
 
 }  // namespace scim::core

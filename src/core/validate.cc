@@ -15,6 +15,7 @@ struct Rules {
   std::string_view type_name;  // "User", for messages
   bool enforce_canonical;      // canonicalValues are a closed list (extension attributes only)
   bool require;                // required attributes must be present (every WriteContext today)
+  QuirkLog* quirks;            // forgiving readings go through it; may be null
 };
 
 bool StartsWithI(std::string_view text, std::string_view prefix) {
@@ -104,7 +105,8 @@ Result<std::optional<Json>> NormalizeAttribute(const Attribute& attr, const Json
 // One complex value: known sub-attributes in schema order and spelling, readOnly ones dropped.
 Result<std::optional<Json>> NormalizeComplex(const Attribute& attr, const Json& value, const std::string& path,
                                              const Rules& rules) {
-  if (value.is_string() && !attr.multi_valued && attr.FindSub("value") != nullptr) {
+  if (value.is_string() && !attr.multi_valued && attr.FindSub("value") != nullptr &&
+      AllowQuirk(rules.quirks, Quirk::kBareStringForComplex, path)) {
     // Entra sends the enterprise manager as a bare id ("manager": "271"); a single-valued complex
     // attribute with a `value` sub-attribute reads a bare string the same way.                  [Q5]
     // Not multi-valued ones: "emails": "a@b" is a client bug worth a 400, not a guess.
@@ -173,17 +175,25 @@ Result<std::optional<Json>> NormalizeSingle(const Attribute& attr, const Json& v
     case AttrType::kBoolean:
       if (value.is_boolean()) break;
       // Entra sends "True"/"False" [Q2]; OneLogin templates send "true"/"false" strings [Q22].
-      if (value.is_string() && IEquals(value.get_ref<const std::string&>(), "true")) return std::optional<Json>(true);
-      if (value.is_string() && IEquals(value.get_ref<const std::string&>(), "false")) {
-        return std::optional<Json>(false);
+      if (value.is_string() && (IEquals(value.get_ref<const std::string&>(), "true") ||
+                                IEquals(value.get_ref<const std::string&>(), "false")) &&
+          AllowQuirk(rules.quirks, Quirk::kBooleanString, path)) {
+        return std::optional<Json>(IEquals(value.get_ref<const std::string&>(), "true"));
       }
       return WrongType(attr, path, value);
     case AttrType::kInteger:
-      if (!value.is_number_integer()) return WrongType(attr, path, value);
-      break;
+      if (value.is_number_integer()) break;
+      // OneLogin templates send numbers as text [Q22].
+      if (auto number = NumberFromText(value, true); number && AllowQuirk(rules.quirks, Quirk::kNumberString, path)) {
+        return std::optional<Json>(std::move(*number));
+      }
+      return WrongType(attr, path, value);
     case AttrType::kDecimal:
-      if (!value.is_number()) return WrongType(attr, path, value);
-      break;
+      if (value.is_number()) break;
+      if (auto number = NumberFromText(value, false); number && AllowQuirk(rules.quirks, Quirk::kNumberString, path)) {
+        return std::optional<Json>(std::move(*number));
+      }
+      return WrongType(attr, path, value);
     case AttrType::kComplex:
       return NormalizeComplex(attr, value, path, rules);
   }
@@ -224,6 +234,9 @@ Result<std::optional<Json>> NormalizeAttribute(const Attribute& attr, const Json
 
   // A single value where an array belongs is read as a one-element array (forgiving).
   const bool wrapped = !value.is_array();
+  if (wrapped && !AllowQuirk(rules.quirks, Quirk::kValueForArray, path)) {
+    return Fail(ErrorType::kInvalidValue, "Attribute '" + path + "' is multi-valued: it must be an array");
+  }
   const Json single = wrapped ? Json::array({value}) : Json();
   const Json& items = wrapped ? single : value;
   const Attribute* primary = attr.FindSub("primary");
@@ -297,7 +310,7 @@ std::string DeclaredList(const std::vector<const Schema*>& schemas) {
 }  // namespace
 
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
-                                             const SchemaRegistry& registry, WriteContext context) {
+                                             const SchemaRegistry& registry, WriteContext context, QuirkLog* quirks) {
   if (!input.is_object()) {
     return Fail(ErrorType::kInvalidSyntax, "A " + type.name + " must be a JSON object");
   }
@@ -314,7 +327,12 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
   // `schemas` is computed anyway). URNs it lists must be this type's. Entries that are not URNs at
   // all are ignored: Entra adds "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
   // to every group it creates.
-  if (const Json* listed = FindMember(input, "schemas"); listed != nullptr && !listed->is_null()) {
+  const Json* listed = FindMember(input, "schemas");
+  if ((listed == nullptr || listed->is_null()) && context != WriteContext::kPatchResult &&
+      !AllowQuirk(quirks, Quirk::kMissingSchemas, "schemas")) {
+    return Fail(ErrorType::kInvalidSyntax, "'schemas' is required: list the " + type.name + " schema URNs the body uses");
+  }
+  if (listed != nullptr && !listed->is_null()) {
     if (!listed->is_array()) {
       return Fail(ErrorType::kInvalidSyntax, "'schemas' must be an array of schema URNs, got " + Got(*listed));
     }
@@ -323,7 +341,7 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
         return Fail(ErrorType::kInvalidSyntax, "'schemas' must be an array of schema URNs, got " + Got(urn));
       }
       const std::string& text = urn.get_ref<const std::string&>();
-      if (!StartsWithI(text, "urn:")) continue;
+      if (!StartsWithI(text, "urn:") && AllowQuirk(quirks, Quirk::kForeignSchema, text)) continue;
       bool declared = false;
       for (const Schema* schema : schemas) declared = declared || IEquals(schema->id, text);
       if (!declared) return unknown_urn(text);
@@ -380,6 +398,9 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
     for (size_t i = 0; i < schemas.size() && !placed; ++i) {
       const std::string& id = schemas[i]->id;
       if (key.size() <= id.size() + 1 || key[id.size()] != ':' || !StartsWithI(key, id)) continue;
+      if (!AllowQuirk(quirks, Quirk::kQualifiedKey, key)) {
+        return Fail(ErrorType::kInvalidSyntax, "Attribute '" + key + "' belongs inside the \"" + id + "\" object");
+      }
       placed = true;
       const Attribute* attr = schemas[i]->Find(std::string_view(key).substr(id.size() + 1));
       if (attr == nullptr) return Fail(ErrorType::kInvalidSyntax, "Unknown attribute '" + key + "' on " + type.name);
@@ -402,7 +423,7 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
   for (size_t i = 0; i < schemas.size(); ++i) {
     const Schema& schema = *schemas[i];
     const bool is_core = i == 0;
-    const Rules rules{type.name, !is_core, require};
+    const Rules rules{type.name, !is_core, require, quirks};
     Json target = Json::object();
     std::string missing;  // the first required attribute without a value
     for (size_t j = 0; j < schema.attributes.size(); ++j) {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/quirks.h"
 #include "core/resource.h"
 #include "core/schema.h"
 
@@ -63,7 +64,12 @@ struct NormalizedResource {
 //  - more than one `primary: true` in a multi-valued attribute: kInvalidValue;
 //  - `userName` and other strings are trimmed of nothing: values are kept exactly as sent.
 // Pure and thread-safe; `registry` must hold `type`'s schemas (kInternal otherwise).
+// Every forgiving reading above (boolean and number strings, a bare string or one value for an
+// array, missing `schemas`, non-URN schema ids, fully qualified top-level keys) goes through
+// `quirks` (may be null: lenient, unrecorded); with a strict log each is refused as kInvalidValue
+// or kInvalidSyntax.
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
-                                             const SchemaRegistry& registry, WriteContext context);
+                                             const SchemaRegistry& registry, WriteContext context,
+                                             QuirkLog* quirks = nullptr);
 
 }  // namespace scim::core
