@@ -16,6 +16,8 @@
 #include "core/filter.h"
 #include "core/json.h"
 #include "core/patch.h"
+#include "core/quirks.h"
+#include "core/tenant_settings.h"
 #include "core/validate.h"
 
 namespace scim::api {
@@ -40,6 +42,14 @@ struct Call {
   auth::Principal principal;
   std::string base_url;  // ".../scim/v2" or ".../scim/v2/{tenant}"
   std::string now;
+  core::QuirkLog quirks;  // the IdP-dialect shapes this request used (lenient per the tenant)
+
+  // The log a write's attempt reads through: a retried attempt (after a concurrent change) reads
+  // the same request again, so only the first records into `quirks`.
+  core::QuirkLog* QuirksFor(int attempt, core::QuirkLog& scratch) {
+    scratch = core::QuirkLog(quirks.lenient());
+    return attempt == 0 ? &quirks : &scratch;
+  }
 };
 using CallPtr = std::shared_ptr<Call>;
 
@@ -54,10 +64,26 @@ http::Response JsonResponse(int status, std::string body) {
 void Reply(const CallPtr& call, http::Response response) {
   response.log_tenant = call->principal.tenant_name;
   response.log_credential = call->principal.credential_id;
+  if (!call->principal.tenant_name.empty()) {
+    response.log_client = std::string(core::ToString(core::IdentifyClient(
+        call->principal.settings.profile, call->request.Header("User-Agent"), call->quirks)));
+  }
+  if (!call->quirks.uses().empty()) {
+    if (!response.log_note.empty()) response.log_note += "; ";
+    response.log_note += (call->quirks.lenient() ? "quirks: " : "refused quirks: ") + call->quirks.Summary();
+  }
   call->respond(std::move(response));
 }
 
-void ReplyError(const CallPtr& call, const core::Error& error) { Reply(call, ErrorResponse(error)); }
+// A strict tenant's refusal says what a lenient one would have accepted, so the operator can
+// choose (docs/idp-compatibility.md).
+void ReplyError(const CallPtr& call, const core::Error& error) {
+  if (call->quirks.lenient() || call->quirks.uses().empty()) return Reply(call, ErrorResponse(error));
+  core::Error explained = error;
+  explained.detail += " (this tenant's compatibility is strict; with compatibility lenient scimd accepts: " +
+                      call->quirks.Summary() + ")";
+  Reply(call, ErrorResponse(explained));
+}
 
 bool IsJsonContentType(std::string_view content_type) {
   if (content_type.empty()) return true;
@@ -135,6 +161,11 @@ struct ScimApi::Impl {
                                "The token is not valid for this SCIM endpoint (unknown, revoked or expired)"});
     }
     call->principal = std::move(*principal);
+    call->quirks = core::QuirkLog(call->principal.settings.compatibility == core::Compatibility::kLenient);
+    if (!call->principal.bearer_scheme && !call->quirks.Allow(core::Quirk::kBareToken, "Authorization")) {
+      call->request = std::move(request);
+      return ReplyError(call, {ErrorType::kUnauthorized, "Send the token as 'Authorization: Bearer <token>'"});
+    }
     call->base_url = BaseUrl(request) + std::string(kPrefix) + (path_tenant ? "/" + *path_tenant : "");
     call->request = std::move(request);
     Route(call, segments);
@@ -236,7 +267,12 @@ struct ScimApi::Impl {
     call->principal = parent->principal;
     call->base_url = parent->base_url;
     call->now = NowRfc3339();
-    call->respond = std::move(done);
+    call->quirks = core::QuirkLog(parent->quirks.lenient());
+    // Operations run one at a time, so the parent's log is not touched concurrently.
+    call->respond = [parent, weak = std::weak_ptr<Call>(call), done = std::move(done)](http::Response response) {
+      if (auto self = weak.lock()) parent->quirks.Merge(self->quirks);  // weak: the call owns this lambda
+      done(std::move(response));
+    };
     std::vector<std::string> segments;
     for (std::string_view rest = operation.path; !rest.empty();) {
       size_t slash = rest.find('/');
@@ -344,7 +380,7 @@ struct ScimApi::Impl {
   void List(const CallPtr& call, const std::vector<storage::ListScope>& scopes, const ListParams& params) {
     std::optional<core::Filter> filter;
     if (params.filter) {
-      auto parsed = core::ParseFilter(*params.filter);
+      auto parsed = core::ParseFilter(*params.filter, &call->quirks);
       if (!parsed) return ReplyError(call, parsed.error());
       filter = std::move(*parsed);
     }
@@ -396,13 +432,18 @@ struct ScimApi::Impl {
   // ---- writes --------------------------------------------------------------------------------
 
   // Parses and canonicalises a POST/PUT body. Errors are the client's.
-  Result<core::NormalizedResource> ReadBody(const CallPtr& call, Kind kind, core::WriteContext context) {
+  Result<core::NormalizedResource> ReadBody(const CallPtr& call, Kind kind, core::WriteContext context,
+                                            core::QuirkLog* quirks) {
     if (!IsJsonContentType(call->request.Header("Content-Type"))) {
       return Fail(ErrorType::kUnsupportedMediaType, "Send the body as application/scim+json or application/json");
     }
     auto json = core::ParseJson(call->request.body);
     if (!json) return std::unexpected(json.error());
-    return core::NormalizeResource(*json, TypeOf(kind), *registry, context);
+    return core::NormalizeResource(*json, TypeOf(kind), *registry, context, quirks);
+  }
+
+  bool RejectUnknownMembers(const CallPtr& call) const {
+    return call->principal.settings.reject_unknown_members.value_or(options.reject_unknown_members);
   }
 
   Result<storage::ResourceRow> MakeRow(Kind kind, const core::NormalizedResource& normalized) {
@@ -433,7 +474,7 @@ struct ScimApi::Impl {
   }
 
   void Create(const CallPtr& call, Kind kind) {
-    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate);
+    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, &call->quirks);
     if (!normalized) return ReplyError(call, normalized.error());
     auto made = MakeRow(kind, *normalized);
     if (!made) return ReplyError(call, made.error());
@@ -443,7 +484,7 @@ struct ScimApi::Impl {
     row->version = 1;
     std::optional<std::vector<core::Member>> members = std::move(normalized->members);
     auto tenant = call->principal.tenant;
-    bool reject = options.reject_unknown_members;
+    bool reject = RejectUnknownMembers(call);
     auto skipped = std::make_shared<std::vector<std::string>>();
     store.Write(
         [tenant, kind, row, members, reject, skipped](storage::WriteTxn& txn) -> Result<void> {
@@ -472,7 +513,8 @@ struct ScimApi::Impl {
   // PUT: the document is replaced; `members`, when present, becomes the exact membership (Okta's
   // wizard-built apps PUT the whole list). When absent, membership is left alone.
   void Replace(const CallPtr& call, Kind kind, const std::string& id, int attempt) {
-    auto normalized = ReadBody(call, kind, core::WriteContext::kReplace);
+    core::QuirkLog scratch;
+    auto normalized = ReadBody(call, kind, core::WriteContext::kReplace, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
     auto made = MakeRow(kind, *normalized);
     if (!made) return ReplyError(call, made.error());
@@ -492,7 +534,9 @@ struct ScimApi::Impl {
     }
     auto json = core::ParseJson(call->request.body);
     if (!json) return ReplyError(call, json.error());
-    auto ops = core::ParsePatchRequest(*json);
+    core::QuirkLog scratch;
+    core::QuirkLog* quirks = call->QuirksFor(attempt, scratch);
+    auto ops = core::ParsePatchRequest(*json, quirks);
     if (!ops) return ReplyError(call, ops.error());
     auto existing = store.Get(call->principal.tenant, kind, id);
     if (!existing) return ReplyError(call, existing.error());
@@ -503,13 +547,13 @@ struct ScimApi::Impl {
     }
     auto document = core::ParseJson((*existing)->body);
     if (!document) return ReplyError(call, {ErrorType::kInternal, "Stored document unreadable: " + document.error().detail});
-    auto patched = core::ApplyPatch(*document, *ops, TypeOf(kind), *registry);
+    auto patched = core::ApplyPatch(*document, *ops, TypeOf(kind), *registry, quirks);
     if (!patched) return ReplyError(call, patched.error());
 
     std::shared_ptr<storage::ResourceRow> row;
     if (patched->changed) {
       auto normalized = core::NormalizeResource(patched->resource, TypeOf(kind), *registry,
-                                                core::WriteContext::kPatchResult);
+                                                core::WriteContext::kPatchResult, quirks);
       if (!normalized) return ReplyError(call, normalized.error());
       auto made = MakeRow(kind, *normalized);
       if (!made) return ReplyError(call, made.error());
@@ -528,7 +572,7 @@ struct ScimApi::Impl {
                     std::vector<core::MemberOp> member_ops, std::optional<int64_t> check_version, int attempt,
                     std::function<void(int)> retry) {
     auto tenant = call->principal.tenant;
-    bool reject = options.reject_unknown_members;
+    bool reject = RejectUnknownMembers(call);
     std::string now = call->now;
     if (kind != Kind::kGroup && !member_ops.empty()) {
       return ReplyError(call, {ErrorType::kInvalidPath, "Only groups have members"});

@@ -11,6 +11,7 @@
 #include "app/config.h"
 #include "app/wiring.h"
 #include "auth/crypto.h"
+#include "core/tenant_settings.h"
 
 namespace scim::app {
 
@@ -68,6 +69,70 @@ int TenantDelete(const CommonFlags& flags, const std::string& name) {
     return kExitNotFound;
   }
   fmt::print("Deleted tenant '{}' with all its users, groups and tokens.\n", name);
+  return kExitOk;
+}
+
+namespace {
+
+// The tenant named `name`, or an exit code after saying why there is none.
+std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name) {
+  auto tenant = store.FindTenant(name);
+  if (!tenant) {
+    PrintError(tenant.error().detail);
+    return std::unexpected(kExitFailure);
+  }
+  if (!*tenant) {
+    PrintError("no tenant named '" + name + "' (see: scimd tenant list)");
+    return std::unexpected(kExitNotFound);
+  }
+  return **tenant;
+}
+
+}  // namespace
+
+int TenantShow(const CommonFlags& flags, const std::string& name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, name);
+  if (!tenant) return tenant.error();
+  auto settings = core::ParseTenantSettings(tenant->settings);
+  if (!settings) {
+    PrintError("tenant '" + name + "' has unreadable settings: " + settings.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<16} {}\n{:<16} {}\n", "name", tenant->name, "created", tenant->created);
+  for (const auto& [key, value] : core::DescribeTenantSettings(*settings)) fmt::print("{:<16} {}\n", key, value);
+  return kExitOk;
+}
+
+int TenantSet(const CommonFlags& flags, const std::string& name, const std::string& key, const std::string& value) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, name);
+  if (!tenant) return tenant.error();
+  auto settings = core::ParseTenantSettings(tenant->settings);
+  if (!settings) settings = core::TenantSettings{};  // unreadable: start again from the defaults
+  if (auto r = core::SetTenantSetting(*settings, key, value); !r) {
+    PrintError(r.error().detail);
+    return kExitUsage;
+  }
+  std::string text = core::DumpTenantSettings(*settings);
+  auto updated = std::make_shared<bool>(false);
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    auto set = txn.SetTenantSettings(name, text);
+    if (!set) return std::unexpected(set.error());
+    *updated = *set;
+    return {};
+  });
+  if (!r) {
+    PrintError(r.error().detail);
+    return kExitFailure;
+  }
+  if (!*updated) {
+    PrintError("no tenant named '" + name + "' (it was deleted meanwhile)");
+    return kExitNotFound;
+  }
+  fmt::print("Tenant '{}': {} = {} (takes effect on the next request)\n", tenant->name, key, value);
   return kExitOk;
 }
 

@@ -26,6 +26,8 @@ int Serve(const ServeFlags& flags);
 int TenantCreate(const CommonFlags& flags, const std::string& name);
 int TenantList(const CommonFlags& flags);
 int TenantDelete(const CommonFlags& flags, const std::string& name);
+int TenantShow(const CommonFlags& flags, const std::string& name);
+int TenantSet(const CommonFlags& flags, const std::string& name, const std::string& key, const std::string& value);
 int TokenIssue(const CommonFlags& flags, const std::string& tenant, std::optional<int> expires_days,
                const std::string& label);
 int TokenList(const CommonFlags& flags, const std::string& tenant);

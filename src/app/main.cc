@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   std::string label;
   std::optional<int> expires_days;
 
-  auto* tenant_cmd = app.add_subcommand("tenant", "Create, list and delete tenants");
+  auto* tenant_cmd = app.add_subcommand("tenant", "Create, list, show, configure and delete tenants");
   tenant_cmd->require_subcommand(1);
   auto* tenant_create = tenant_cmd->add_subcommand("create", "Create a tenant (then: scimd token issue NAME)");
   tenant_create->add_option("NAME", name, "Tenant name: letters, digits, '-', '_', '.'")->required();
@@ -43,6 +43,19 @@ int main(int argc, char** argv) {
   auto* tenant_delete = tenant_cmd->add_subcommand("delete", "Delete a tenant with all its users, groups and tokens");
   tenant_delete->add_option("NAME", name, "Tenant name")->required();
   AddCommonFlags(tenant_delete, flags);
+
+  std::string setting_key;
+  std::string setting_value;
+  auto* tenant_show = tenant_cmd->add_subcommand("show", "Show a tenant and its settings");
+  tenant_show->add_option("NAME", name, "Tenant name")->required();
+  AddCommonFlags(tenant_show, flags);
+  auto* tenant_set = tenant_cmd->add_subcommand(
+      "set", "Change a tenant setting: profile (auto, generic, okta, entra, onelogin, jumpcloud, ping), "
+             "compatibility (lenient, strict), unknown_members (server, skip, reject)");
+  tenant_set->add_option("NAME", name, "Tenant name")->required();
+  tenant_set->add_option("KEY", setting_key, "profile, compatibility or unknown_members")->required();
+  tenant_set->add_option("VALUE", setting_value, "The new value")->required();
+  AddCommonFlags(tenant_set, flags);
 
   auto* token_cmd = app.add_subcommand("token", "Issue, list and revoke a tenant's bearer tokens");
   token_cmd->require_subcommand(1);
@@ -76,6 +89,8 @@ int main(int argc, char** argv) {
   if (tenant_create->parsed()) return scim::app::TenantCreate(flags, name);
   if (tenant_list->parsed()) return scim::app::TenantList(flags);
   if (tenant_delete->parsed()) return scim::app::TenantDelete(flags, name);
+  if (tenant_show->parsed()) return scim::app::TenantShow(flags, name);
+  if (tenant_set->parsed()) return scim::app::TenantSet(flags, name, setting_key, setting_value);
   if (token_issue->parsed()) return scim::app::TokenIssue(flags, tenant, expires_days, label);
   if (token_list->parsed()) return scim::app::TokenList(flags, tenant);
   if (token_revoke->parsed()) return scim::app::TokenRevoke(flags, tenant, token_id);

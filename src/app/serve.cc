@@ -25,6 +25,7 @@ void WriteAccessLog(const http::AccessLogEntry& e) {
                      {"request_bytes", e.request_bytes}, {"response_bytes", e.response_bytes}};
   if (!e.tenant.empty()) line["tenant"] = e.tenant;
   if (!e.credential.empty()) line["credential"] = e.credential;
+  if (!e.client.empty()) line["idp"] = e.client;
   if (!e.error.empty()) line["error"] = e.error;
   if (!e.note.empty()) line["note"] = e.note;
   if (!e.user_agent.empty()) line["user_agent"] = e.user_agent;

@@ -14,6 +14,17 @@ bool IsTokenChar(char c) {
 
 }  // namespace
 
+bool IsBearerForm(std::string_view authorization, std::string_view token) {
+  auto trim = [](std::string_view text) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    return text;
+  };
+  authorization = trim(authorization);
+  if (authorization.size() < 8 || !core::IEquals(authorization.substr(0, 7), "bearer ")) return false;
+  return trim(authorization.substr(7)) == token;
+}
+
 std::string_view ExtractToken(std::string_view authorization) {
   size_t start = authorization.find(kTokenPrefix);
   if (start == std::string_view::npos) {
@@ -50,7 +61,10 @@ core::Result<Principal> Authenticator::Authenticate(std::string_view authorizati
     store_.Write([id, when](storage::WriteTxn& txn) { return txn.TouchToken(id, when); },
                  [](core::Result<void>) {});
   }
-  return Principal{record.tenant, record.tenant_name, record.id};
+  // Settings were validated when written; a row that does not parse falls back to the defaults.
+  auto settings = core::ParseTenantSettings(record.tenant_settings);
+  return Principal{record.tenant, record.tenant_name, record.id, settings ? *settings : core::TenantSettings{},
+                   IsBearerForm(authorization, token)};
 }
 
 }  // namespace scim::auth

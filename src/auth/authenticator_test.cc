@@ -30,6 +30,18 @@ TEST(ExtractToken, AcceptsEveryHeaderShapeIdpAdminsPaste) {
   for (const auto& row : rows) EXPECT_EQ(ExtractToken(row.header), row.expected) << row.header;
 }
 
+TEST(IsBearerForm, OnlyTheRfc6750Form) {
+  const std::string token = "scimd_AbC-123_xyz";
+  EXPECT_TRUE(IsBearerForm("Bearer " + token, token));
+  EXPECT_TRUE(IsBearerForm("bearer " + token, token));
+  EXPECT_TRUE(IsBearerForm("  Bearer   " + token + " ", token));
+  EXPECT_FALSE(IsBearerForm(token, token));
+  EXPECT_FALSE(IsBearerForm("Token token=" + token, token));
+  EXPECT_FALSE(IsBearerForm("Bearer \"" + token + "\"", token));
+  EXPECT_FALSE(IsBearerForm("Bearer " + token + " extra", token));
+  EXPECT_FALSE(IsBearerForm("Bearer", token));
+}
+
 TEST(Crypto, TokensAreRandomAndHashesStable) {
   ASSERT_TRUE(InitCrypto());
   std::set<std::string> seen;

@@ -64,6 +64,12 @@ bool QuirkLog::Used(Quirk quirk) const {
   return false;
 }
 
+void QuirkLog::Merge(const QuirkLog& other) {
+  for (const auto& use : other.uses_) {
+    if (uses_.size() < kMaxRecorded) uses_.push_back(use);
+  }
+}
+
 std::string QuirkLog::Summary() const {
   std::string out;
   for (const auto& use : uses_) {

@@ -54,6 +54,8 @@ class QuirkLog {
   bool lenient() const { return lenient_; }
   const std::vector<QuirkUse>& uses() const { return uses_; }
   bool Used(Quirk quirk) const;
+  // Adds the uses `other` recorded (a sub-request's, e.g. one bulk operation).
+  void Merge(const QuirkLog& other);
   // "capitalised-op@Operations[0], boolean-string@active" (empty when none).
   std::string Summary() const;
 

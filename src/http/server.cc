@@ -734,6 +734,7 @@ void Session::LogAccess(std::size_t bytes_written, const error_code& ec) {
   entry.credential = std::move(response_.log_credential);
   entry.error = std::move(response_.log_error);
   entry.note = std::move(response_.log_note);
+  entry.client = std::move(response_.log_client);
   if (ec) {
     if (!entry.error.empty()) entry.error += "; ";
     entry.error += "response not sent: " + ec.message();

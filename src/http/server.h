@@ -47,6 +47,7 @@ struct Response {
   std::string log_tenant;
   std::string log_credential;
   std::string log_note;   // something the operator should see that is not an error (skipped input)
+  std::string log_client; // who the application says the client is (e.g. the identity provider)
   std::string log_error;  // e.g. the SCIM scimType or a short reason
 };
 
@@ -84,6 +85,7 @@ struct AccessLogEntry {
   std::string credential;
   std::string error;
   std::string note;
+  std::string client;
 };
 
 struct ServerOptions {

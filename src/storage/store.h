@@ -53,6 +53,7 @@ struct TokenRecord {
   std::optional<std::string> expires;
   std::optional<std::string> last_used;
   std::optional<std::string> revoked;
+  std::string tenant_settings;  // the tenant's settings (JSON object text), read with the token
 };
 
 // A resource row as stored.
@@ -151,6 +152,8 @@ class WriteTxn {
   // Tenants and tokens.
   virtual Result<Tenant> CreateTenant(const std::string& name, const std::string& created) = 0;  // kConflict
   virtual Result<bool> DeleteTenant(const std::string& name) = 0;
+  // Replaces the tenant's settings (JSON object text). Returns false when there is no such tenant.
+  virtual Result<bool> SetTenantSettings(const std::string& name, const std::string& settings) = 0;
   virtual Result<void> InsertToken(const TokenRecord& token, const std::string& hash) = 0;
   virtual Result<bool> RevokeToken(TenantId tenant, const std::string& token_id, const std::string& when) = 0;
   virtual Result<void> TouchToken(const std::string& token_id, const std::string& when) = 0;

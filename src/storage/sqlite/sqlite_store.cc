@@ -104,10 +104,11 @@ TokenRecord ReadToken(const Statement& s) {
   t.expires = s.OptionalText(5);
   t.last_used = s.OptionalText(6);
   t.revoked = s.OptionalText(7);
+  t.tenant_settings = s.Text(8);
   return t;
 }
 constexpr const char* kTokenSelect =
-    "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked "
+    "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked, n.settings "
     "FROM tokens t JOIN tenants n ON n.id = t.tenant_id ";
 
 Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id) {
@@ -405,6 +406,14 @@ class SqliteWriteTxn final : public WriteTxn {
       return std::unexpected(done.error());
     }
     return Tenant{TenantId{db_.LastInsertRowId()}, name, created, "{}"};
+  }
+
+  Result<bool> SetTenantSettings(const std::string& name, const std::string& settings) override {
+    auto s = db_.Prepare("UPDATE tenants SET settings = ?2 WHERE lower(name) = lower(?1)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, name).Bind(2, settings);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
   }
 
   Result<bool> DeleteTenant(const std::string& name) override {

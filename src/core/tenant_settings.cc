@@ -1,0 +1,113 @@
+#include "core/tenant_settings.h"
+
+#include <array>
+
+#include "core/json.h"
+
+namespace scim::core {
+namespace {
+
+constexpr std::array<std::pair<IdpProfile, std::string_view>, 7> kProfiles = {{
+    {IdpProfile::kAuto, "auto"},
+    {IdpProfile::kGeneric, "generic"},
+    {IdpProfile::kOkta, "okta"},
+    {IdpProfile::kEntra, "entra"},
+    {IdpProfile::kOneLogin, "onelogin"},
+    {IdpProfile::kJumpCloud, "jumpcloud"},
+    {IdpProfile::kPing, "ping"},
+}};
+
+std::string ProfileNames() {
+  std::string names;
+  for (const auto& [profile, name] : kProfiles) names += (names.empty() ? "" : ", ") + std::string(name);
+  return names;
+}
+
+std::unexpected<Error> Invalid(std::string_view key, std::string_view value, std::string_view allowed) {
+  return Fail(ErrorType::kInvalidValue,
+              "setting '" + std::string(key) + "' cannot be '" + std::string(value) + "'; use one of: " + std::string(allowed));
+}
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return ToLower(haystack).find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+std::string_view ToString(IdpProfile profile) {
+  for (const auto& [p, name] : kProfiles) {
+    if (p == profile) return name;
+  }
+  return "generic";
+}
+
+Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value) {
+  if (key == "profile") {
+    for (const auto& [profile, name] : kProfiles) {
+      if (IEquals(value, name)) {
+        settings.profile = profile;
+        return {};
+      }
+    }
+    return Invalid(key, value, ProfileNames());
+  }
+  if (key == "compatibility") {
+    if (IEquals(value, "lenient")) settings.compatibility = Compatibility::kLenient;
+    else if (IEquals(value, "strict")) settings.compatibility = Compatibility::kStrict;
+    else return Invalid(key, value, "lenient, strict");
+    return {};
+  }
+  if (key == "unknown_members") {
+    if (IEquals(value, "server")) settings.reject_unknown_members.reset();
+    else if (IEquals(value, "skip")) settings.reject_unknown_members = false;
+    else if (IEquals(value, "reject")) settings.reject_unknown_members = true;
+    else return Invalid(key, value, "server, skip, reject");
+    return {};
+  }
+  return Fail(ErrorType::kInvalidValue,
+              "unknown setting '" + std::string(key) + "'; the settings are: profile, compatibility, unknown_members");
+}
+
+std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const TenantSettings& settings) {
+  std::string unknown = !settings.reject_unknown_members ? "server" : *settings.reject_unknown_members ? "reject" : "skip";
+  return {{"profile", std::string(ToString(settings.profile))},
+          {"compatibility", settings.compatibility == Compatibility::kStrict ? "strict" : "lenient"},
+          {"unknown_members", unknown}};
+}
+
+Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {
+  TenantSettings settings;
+  if (json_text.empty()) return settings;
+  auto json = ParseJson(json_text);
+  if (!json || !json->is_object()) return Fail(ErrorType::kInvalidValue, "tenant settings are not a JSON object");
+  for (auto it = json->begin(); it != json->end(); ++it) {
+    if (!it->is_string()) return Fail(ErrorType::kInvalidValue, "tenant setting '" + it.key() + "' is not a string");
+    if (auto r = SetTenantSetting(settings, it.key(), it->get<std::string>()); !r) return std::unexpected(r.error());
+  }
+  return settings;
+}
+
+std::string DumpTenantSettings(const TenantSettings& settings) {
+  Json json = Json::object();
+  TenantSettings defaults;
+  for (const auto& [key, value] : DescribeTenantSettings(settings)) json[key] = value;
+  // Only what differs from the defaults is stored, so a later default change reaches old tenants.
+  for (const auto& [key, value] : DescribeTenantSettings(defaults)) {
+    if (json[key] == value) json.erase(key);
+  }
+  return DumpJson(json);
+}
+
+IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, const QuirkLog& quirks) {
+  if (configured != IdpProfile::kAuto) return configured;
+  if (Contains(user_agent, "okta")) return IdpProfile::kOkta;
+  if (Contains(user_agent, "onelogin")) return IdpProfile::kOneLogin;
+  if (Contains(user_agent, "jumpcloud")) return IdpProfile::kJumpCloud;
+  if (Contains(user_agent, "ping")) return IdpProfile::kPing;
+  if (Contains(user_agent, "azure") || Contains(user_agent, "microsoft") || quirks.Used(Quirk::kCapitalisedOp)) {
+    return IdpProfile::kEntra;
+  }
+  return IdpProfile::kGeneric;
+}
+
+}  // namespace scim::core

@@ -1,0 +1,46 @@
+// A tenant's settings (stored as a JSON object with the tenant): which identity provider it
+// connects, how strictly its requests are read, and what to do with unknown group members.
+// Parsing, validation and the names the CLI and docs use; pure, no I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/quirks.h"
+
+namespace scim::core {
+
+// RFC-strict or lenient reading of IdP dialects (docs/idp-compatibility.md).
+enum class Compatibility { kLenient, kStrict };
+
+// The identity provider a tenant connects. kAuto: told from each request (IdentifyClient).
+enum class IdpProfile { kAuto, kGeneric, kOkta, kEntra, kOneLogin, kJumpCloud, kPing };
+
+struct TenantSettings {
+  IdpProfile profile = IdpProfile::kAuto;
+  Compatibility compatibility = Compatibility::kLenient;
+  std::optional<bool> reject_unknown_members;  // unset: the server's reject_unknown_members
+};
+
+std::string_view ToString(IdpProfile profile);  // "okta", "entra", ... "auto"
+
+// Reads the stored JSON text ("{}" and "" give the defaults). Errors: kInvalidValue naming the key.
+Result<TenantSettings> ParseTenantSettings(std::string_view json_text);
+std::string DumpTenantSettings(const TenantSettings& settings);
+
+// Sets one setting by the names of docs/cli.md: profile (auto, generic, okta, entra, onelogin,
+// jumpcloud, ping), compatibility (lenient, strict), unknown_members (server, skip, reject).
+// Errors: kInvalidValue naming the key or listing the allowed values.
+Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
+// Every setting as (key, value) in the spelling SetTenantSetting takes.
+std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const TenantSettings& settings);
+
+// Which IdP sent a request: the tenant's profile when set, else the User-Agent's product
+// ("Okta SCIM Client 1.0.0"), else Entra when the request used its op casing [Q1], else generic.
+IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, const QuirkLog& quirks);
+
+}  // namespace scim::core
