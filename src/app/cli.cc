@@ -144,27 +144,20 @@ int TokenIssue(const CommonFlags& flags, const std::string& tenant_name, std::op
   }
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  auto tenant = env->store->FindTenant(tenant_name);
-  if (!tenant) {
-    PrintError(tenant.error().detail);
-    return kExitFailure;
-  }
-  if (!*tenant) {
-    PrintError("no tenant named '" + tenant_name + "' (see: scimd tenant list)");
-    return kExitNotFound;
-  }
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
   std::optional<std::string> expires;
   if (expires_days) {
     expires = api::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(24) * *expires_days);
   }
-  auto issued = IssueToken(*env->store, **tenant, label, expires);
+  auto issued = IssueToken(*env->store, *tenant, label, expires);
   if (!issued) {
     PrintError(issued.error().detail);
     return kExitFailure;
   }
   // Everything but the token goes to stderr so that `TOKEN=$(scimd token issue acme)` works.
   fmt::print(stderr, "Issued token {} for tenant '{}'{}. It is shown once; store it now.\n", issued->id,
-             (*tenant)->name, expires ? " (expires " + *expires + ")" : "");
+             tenant->name, expires ? " (expires " + *expires + ")" : "");
   fmt::print("{}\n", issued->secret);
   return kExitOk;
 }
@@ -172,12 +165,9 @@ int TokenIssue(const CommonFlags& flags, const std::string& tenant_name, std::op
 int TokenList(const CommonFlags& flags, const std::string& tenant_name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  auto tenant = env->store->FindTenant(tenant_name);
-  if (!tenant || !*tenant) {
-    PrintError(tenant ? "no tenant named '" + tenant_name + "'" : tenant.error().detail);
-    return tenant ? kExitNotFound : kExitFailure;
-  }
-  auto tokens = env->store->ListTokens((*tenant)->id);
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  auto tokens = env->store->ListTokens(tenant->id);
   if (!tokens) {
     PrintError(tokens.error().detail);
     return kExitFailure;
@@ -195,14 +185,11 @@ int TokenList(const CommonFlags& flags, const std::string& tenant_name) {
 int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const std::string& token_id) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  auto tenant = env->store->FindTenant(tenant_name);
-  if (!tenant || !*tenant) {
-    PrintError(tenant ? "no tenant named '" + tenant_name + "'" : tenant.error().detail);
-    return tenant ? kExitNotFound : kExitFailure;
-  }
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
   auto revoked = std::make_shared<bool>(false);
   std::string now = api::NowRfc3339();
-  storage::TenantId id = (*tenant)->id;
+  storage::TenantId id = tenant->id;
   auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
     auto done = txn.RevokeToken(id, token_id, now);
     if (!done) return std::unexpected(done.error());
