@@ -28,10 +28,6 @@ std::unexpected<Error> Invalid(std::string_view key, std::string_view value, std
               "setting '" + std::string(key) + "' cannot be '" + std::string(value) + "'; use one of: " + std::string(allowed));
 }
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return ToLower(haystack).find(needle) != std::string::npos;
-}
-
 }  // namespace
 
 std::string_view ToString(IdpProfile profile) {
@@ -100,13 +96,13 @@ std::string DumpTenantSettings(const TenantSettings& settings) {
 
 IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, const QuirkLog& quirks) {
   if (configured != IdpProfile::kAuto) return configured;
-  if (Contains(user_agent, "okta")) return IdpProfile::kOkta;
-  if (Contains(user_agent, "onelogin")) return IdpProfile::kOneLogin;
-  if (Contains(user_agent, "jumpcloud")) return IdpProfile::kJumpCloud;
-  if (Contains(user_agent, "ping")) return IdpProfile::kPing;
-  if (Contains(user_agent, "azure") || Contains(user_agent, "microsoft") || quirks.Used(Quirk::kCapitalisedOp)) {
-    return IdpProfile::kEntra;
-  }
+  const std::string agent = ToLower(user_agent);
+  auto says = [&](std::string_view product) { return agent.find(product) != std::string::npos; };
+  if (says("okta")) return IdpProfile::kOkta;
+  if (says("onelogin")) return IdpProfile::kOneLogin;
+  if (says("jumpcloud")) return IdpProfile::kJumpCloud;
+  if (says("ping")) return IdpProfile::kPing;
+  if (says("azure") || says("microsoft") || quirks.Used(Quirk::kCapitalisedOp)) return IdpProfile::kEntra;
   return IdpProfile::kGeneric;
 }
 
