@@ -602,7 +602,11 @@ Status Patcher::ApplyMembers(PatchOpType op, const Target& target, const Json* v
 
 Result<Target> Patcher::ResolveTarget(const PatchPath& path, const std::string& text) const {
   auto resolved = registry_.Resolve(type_, path.attr);
-  if (!resolved) return std::unexpected(resolved.error());
+  if (!resolved) {
+    auto entra = registry_.ResolveEntraSpelling(type_, path.attr);
+    if (!entra || !AllowQuirk(quirks_, Quirk::kEntraUrnSpelling, text)) return std::unexpected(resolved.error());
+    resolved = std::move(entra);
+  }
   Target target;
   target.schema = resolved->schema;
   target.attr = resolved->attr;

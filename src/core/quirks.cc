@@ -31,6 +31,8 @@ const QuirkInfo& Describe(Quirk quirk) {
                                              "a filter emails[type eq \"work\"].value eq \"x\"", "Entra ID"};
   static const QuirkInfo kBareToken{"bare-token", "a token without the Bearer scheme",
                                     "Okta (HTTP Header mode), admins pasting other schemes"};
+  static const QuirkInfo kEntraUrnSpelling{"entra-urn-spelling",
+                                           "an extension attribute in one of Entra's other URN spellings", "Entra ID"};
   switch (quirk) {
     case Quirk::kCapitalisedOp: return kCapitalisedOp;
     case Quirk::kBooleanString: return kBooleanString;
@@ -48,6 +50,7 @@ const QuirkInfo& Describe(Quirk quirk) {
     case Quirk::kQualifiedKey: return kQualifiedKey;
     case Quirk::kFilterValuePathSub: return kFilterValuePathSub;
     case Quirk::kBareToken: return kBareToken;
+    case Quirk::kEntraUrnSpelling: return kEntraUrnSpelling;
   }
   return kValueForArray;
 }

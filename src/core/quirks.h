@@ -29,6 +29,7 @@ enum class Quirk {
   kQualifiedKey,          // top-level "urn:…:enterprise:2.0:User:department" in a body  Entra
   kFilterValuePathSub,    // filter emails[type eq "work"].value eq "x"                 Entra
   kBareToken,             // Authorization: <token>, "Token token=<token>"    Okta header mode [Q14]
+  kEntraUrnSpelling,      // urn:…:extension:2.0:Name:attr, urn:…:Name:2.0:User.attr:value  Entra [Q24]
 };
 
 struct QuirkInfo {

@@ -79,6 +79,16 @@ const Case kCases[] = {
     {"Entra non-URN schema id", Quirk::kForeignSchema, nullptr,
      R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User"],"userName":"a"})",
      ErrorType::kInvalidSyntax},
+    {"Entra extension attribute spelled urn:…:extension:2.0:NAME:attr", Quirk::kEntraUrnSpelling,
+     PATCH_OP(R"({"op":"replace","path":"urn:ietf:params:scim:schemas:extension:2.0:enterprise:department","value":"R&D"})"),
+     nullptr, ErrorType::kInvalidPath},
+    {"Entra extension attribute spelled urn:…:2.0:User.attr:value", Quirk::kEntraUrnSpelling,
+     PATCH_OP(R"({"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager:value","value":"271"})"),
+     nullptr, ErrorType::kInvalidPath},
+    {"Entra spelling as a body key", Quirk::kEntraUrnSpelling, nullptr,
+     R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a",
+         "urn:ietf:params:scim:schemas:extension:2.0:enterprise:costCenter":"42"})",
+     ErrorType::kInvalidSyntax},
     {"Entra qualified top-level key", Quirk::kQualifiedKey, nullptr,
      R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a",
          "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"R&D"})",
@@ -105,6 +115,21 @@ TEST(Quirks, LenientReadsAndRecordsStrictRefuses) {
     }
     EXPECT_TRUE(strict.Used(c.quirk));
   }
+}
+
+TEST(Quirks, EntraSpellingsLandOnTheCanonicalAttribute) {
+  QuirkLog log;
+  auto patched = Patch(PATCH_OP(R"({"op":"replace","path":"urn:ietf:params:scim:schemas:extension:2.0:enterprise:department","value":"R&D"},
+                                   {"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager:value","value":"271"})"),
+                       log);
+  ASSERT_TRUE(patched) << patched.error().detail;
+  const Json& enterprise = patched->resource["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"];
+  EXPECT_EQ(enterprise["department"], "R&D");
+  EXPECT_EQ(enterprise["manager"]["value"], "271");
+  // Not every URN is one of them.
+  QuirkLog other;
+  EXPECT_FALSE(Patch(PATCH_OP(R"({"op":"replace","path":"urn:ietf:params:scim:schemas:extension:2.0:acme:department","value":"x"})"),
+                     other));
 }
 
 TEST(Quirks, RfcRequestsUseNone) {

@@ -476,6 +476,46 @@ std::vector<const Schema*> SchemaRegistry::SchemasOf(const ResourceType& type) c
   return out;
 }
 
+Result<ResolvedAttr> SchemaRegistry::ResolveEntraSpelling(const ResourceType& type, const AttrPath& path) const {
+  constexpr std::string_view kExtensionPrefix = "urn:ietf:params:scim:schemas:extension:";
+  auto no = [&] { return Fail(ErrorType::kInvalidPath, "Unknown schema URN '" + path.urn + "' for " + type.name); };
+  std::string_view urn = path.urn;
+  if (urn.size() <= kExtensionPrefix.size() || !IEquals(urn.substr(0, kExtensionPrefix.size()), kExtensionPrefix)) {
+    return no();
+  }
+  std::string_view rest = urn.substr(kExtensionPrefix.size());
+  auto extension_named = [&](std::string_view name) -> const Schema* {
+    for (const Schema* schema : SchemasOf(type)) {
+      std::string_view id = schema->id;
+      if (id.size() <= kExtensionPrefix.size()) continue;
+      std::string_view tail = id.substr(kExtensionPrefix.size());  // "NAME:2.0:User"
+      size_t colon = tail.find(':');
+      if (colon != std::string_view::npos && IEquals(tail.substr(0, colon), name)) return schema;
+    }
+    return nullptr;
+  };
+  AttrPath canonical;
+  if (rest.size() > 4 && IEquals(rest.substr(0, 4), "2.0:") && rest.find(':', 4) == std::string_view::npos) {
+    // urn:…:extension:2.0:NAME  +  attr
+    const Schema* schema = extension_named(rest.substr(4));
+    if (schema == nullptr) return no();
+    canonical = AttrPath{schema->id, path.name, path.sub};
+  } else if (size_t dot = urn.rfind('.'); dot != std::string_view::npos && dot > urn.rfind(':') && path.sub.empty() &&
+                                          IEquals(path.name, "value")) {
+    // urn:…:NAME:2.0:User.attr  +  value
+    const Schema* schema = FindSchema(urn.substr(0, dot));
+    if (schema == nullptr) return no();
+    std::string attr(urn.substr(dot + 1));
+    const Attribute* found = schema->Find(attr);
+    bool has_value = found != nullptr && found->type == AttrType::kComplex && found->FindSub("value") != nullptr;
+    canonical = AttrPath{schema->id, attr, has_value ? "value" : ""};
+  } else {
+    return no();
+  }
+  if (IEquals(canonical.urn, type.schema)) return no();  // extensions only
+  return Resolve(type, canonical);
+}
+
 Result<ResolvedAttr> SchemaRegistry::Resolve(const ResourceType& type, const AttrPath& path) const {
   std::vector<const Schema*> candidates = SchemasOf(type);
   if (candidates.empty()) {

@@ -139,6 +139,14 @@ class SchemaRegistry {
   // "Unknown attribute 'foo' on User", a sub-attribute on a non-complex attribute, an unknown sub.
   Result<ResolvedAttr> Resolve(const ResourceType& type, const AttrPath& path) const;
 
+  // Entra's two other spellings of an extension attribute (TRAFFIC.md §2.2 item 10) [Q24], for an
+  // extension urn:ietf:params:scim:schemas:extension:NAME:2.0:User of `type`:
+  //   urn:ietf:params:scim:schemas:extension:2.0:NAME:attr         -> {that URN, attr}
+  //   urn:ietf:params:scim:schemas:extension:NAME:2.0:User.attr:value -> {that URN, attr} (".value"
+  //   when attr is complex with a `value` sub-attribute)
+  // as parsed by ParseAttrPath. Errors: kInvalidPath when `path` is neither or names nothing.
+  Result<ResolvedAttr> ResolveEntraSpelling(const ResourceType& type, const AttrPath& path) const;
+
   // Schemas that apply to `type`: the core schema then its extensions (never nullptr entries).
   std::vector<const Schema*> SchemasOf(const ResourceType& type) const;
 

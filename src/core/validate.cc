@@ -3,6 +3,8 @@
 // are known to send (shared/idp/TRAFFIC.md §2.6), and builds the canonical stored document.
 #include "core/validate.h"
 
+#include "core/filter.h"
+
 #include <cctype>
 #include <unordered_set>
 #include <utility>
@@ -406,6 +408,20 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
       if (attr == nullptr) return Fail(ErrorType::kInvalidSyntax, "Unknown attribute '" + key + "' on " + type.name);
       Result<void> r = assign(i, attr, value);
       if (!r) return std::unexpected(r.error());
+    }
+    if (!placed) {
+      // Entra's other spellings of an extension attribute [Q24].
+      if (auto path = ParseAttrPath(key); path) {
+        if (auto entra = registry.ResolveEntraSpelling(type, *path);
+            entra && !entra->sub && AllowQuirk(quirks, Quirk::kEntraUrnSpelling, key)) {
+          for (size_t i = 1; i < schemas.size() && !placed; ++i) {
+            if (schemas[i] != entra->schema) continue;
+            placed = true;
+            Result<void> r = assign(i, entra->attr, value);
+            if (!r) return std::unexpected(r.error());
+          }
+        }
+      }
     }
     if (!placed) {
       if (IEquals(key, schemas[0]->id)) {
