@@ -84,6 +84,11 @@ CREATE TABLE memberships (
 ) WITHOUT ROWID;
 CREATE INDEX memberships_member ON memberships(tenant_id, member_id);
 )sql",
+    // 2: lists in creation order (and cursor pages) walk an index instead of sorting the tenant's
+    // rows per page: the rowid `seq` follows (tenant_id, kind) in this index.
+    R"sql(
+CREATE INDEX resources_tenant_kind ON resources(tenant_id, kind);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
