@@ -134,9 +134,10 @@ class WriteTxn {
   virtual ~WriteTxn() = default;
 
   virtual Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) = 0;
-  // Errors: kUniqueness when userName is taken in the tenant (case-insensitively).
+  // Errors: kUniqueness when userName (users) or displayName (groups) is taken in the tenant,
+  // case-insensitively.
   virtual Result<void> Insert(TenantId tenant, Kind kind, const ResourceRow& row) = 0;
-  // Replaces the row with id row.id. Errors: kNotFound, kUniqueness.
+  // Replaces the row with id row.id. Errors: kNotFound, kUniqueness (as Insert).
   virtual Result<void> Update(TenantId tenant, Kind kind, const ResourceRow& row) = 0;
   // Sets last_modified and version only (a membership-only change). Errors: kNotFound.
   virtual Result<void> Touch(TenantId tenant, Kind kind, const std::string& id, const std::string& last_modified,

@@ -114,6 +114,20 @@ class Compatibility(ServerTestCase):
         bare.close()
         self.assertEqual(self.scim.post("/Users", new_user(uniq())).status, 201)
 
+    def test_entra_urn_spellings_of_extension_attributes(self):
+        user = self.user()
+        r = self.scim.patch(f"/Users/{user['id']}", patch_op(
+            {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:2.0:enterprise:department", "value": "R&D"},
+            {"op": "Add", "path": f"{ENTERPRISE}.costCenter:value", "value": "4711"}))
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(r.json[ENTERPRISE], {"department": "R&D", "costCenter": "4711"})
+        self.assertIn("entra-urn-spelling", self.log_line(user["id"], "PATCH")["note"])
+        self.set("compatibility", "strict")
+        r = self.scim.patch(f"/Users/{user['id']}", patch_op(
+            {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:2.0:enterprise:department", "value": "x"}))
+        self.assertScimError(r, 400, "invalidPath")
+        self.assertEqual(self.scim.get(f"/Users/{user['id']}").json[ENTERPRISE]["department"], "R&D")
+
     def test_strict_keeps_stringified_roles_as_text(self):
         user = self.user()
         role = json.dumps({"id": "1", "value": "Admin", "displayName": "Admin"})

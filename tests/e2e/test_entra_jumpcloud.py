@@ -176,6 +176,27 @@ class Entra(IdpCase):
         self.assertEqual(r.status, 200, r.text)
         self.assertEqual(self.get_json(f"/Users/{uid}")[ENTERPRISE]["manager"]["value"], other)
 
+    def test_group_names_are_unique_in_any_case(self):
+        # Entra requires unique group names and matches by name; so does JumpCloud's takeover [Q20].
+        name = f"Unique Group {uuid.uuid4().hex[:8]}"
+        first = self.scim.post("/Groups", {"schemas": [GROUP_SCHEMA], "displayName": name}).json
+        other = self.scim.post("/Groups", {"schemas": [GROUP_SCHEMA], "displayName": name + " 2"}).json
+        for taken in (name, name.upper()):
+            r = self.scim.post("/Groups", {"schemas": [GROUP_SCHEMA], "displayName": taken})
+            self.assertScimError(r, 409, "uniqueness")
+            self.assertIn(first["id"], r.json["detail"])
+        r = self.scim.patch(f"/Groups/{other['id']}", entra_patch(
+            {"op": "Replace", "path": "displayName", "value": name.lower()}))
+        self.assertScimError(r, 409, "uniqueness")
+        r = self.scim.put(f"/Groups/{other['id']}", {"schemas": [GROUP_SCHEMA], "displayName": name})
+        self.assertScimError(r, 409, "uniqueness")
+        self.assertEqual(self.get_json(f"/Groups/{other['id']}")["displayName"], name + " 2")
+        # A group may change the case of its own name.
+        self.assertNoContent(self.scim.patch(f"/Groups/{first['id']}", entra_patch(
+            {"op": "Replace", "path": "displayName", "value": name.upper()})))
+        body = self.assertListResponse(self.scim.get(q("/Groups", filter=f'displayName eq "{name}"')), total=1)
+        self.assertEqual(body["Resources"][0]["displayName"], name.upper())
+
     def test_group_lifecycle(self):
         u1, u2, u3 = (self.create_user()["id"] for _ in range(3))
         name = f"Entra Group {uuid.uuid4().hex[:8]}"

@@ -288,6 +288,7 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Result<void> Insert(TenantId tenant, Kind kind, const ResourceRow& row) override {
+    if (auto unique = GroupNameIsFree(tenant, kind, row); !unique) return unique;
     auto s = db_.Prepare(
         "INSERT INTO resources (tenant_id, kind, id, user_name, external_id, display_name, body, password_hash, "
         "created, last_modified, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
@@ -304,6 +305,7 @@ class SqliteWriteTxn final : public WriteTxn {
     auto seq = Seq(tenant, kind, row.id);
     if (!seq) return std::unexpected(seq.error());
     if (!*seq) return Fail(ErrorType::kNotFound, std::string(KindName(kind)) + " " + row.id + " not found");
+    if (auto unique = GroupNameIsFree(tenant, kind, row); !unique) return unique;
     auto s = db_.Prepare(
         "UPDATE resources SET user_name = ?2, external_id = ?3, display_name = ?4, body = ?5, "
         "password_hash = COALESCE(?6, password_hash), last_modified = ?7, version = ?8 WHERE seq = ?1");
@@ -475,6 +477,23 @@ class SqliteWriteTxn final : public WriteTxn {
       return Fail(ErrorType::kUniqueness, "userName '" + *row.user_name + "' is already taken in this tenant");
     }
     return std::unexpected(error);
+  }
+
+  // Group displayName is unique per tenant, case-insensitively (Entra requires it and JumpCloud
+  // matches groups by name; decisions/0006). Checked on the one writer, so no race slips through;
+  // the resources_display_name index answers it.
+  Result<void> GroupNameIsFree(TenantId tenant, Kind kind, const ResourceRow& row) {
+    if (kind != Kind::kGroup || !row.display_name) return {};
+    auto s = db_.Prepare(
+        "SELECT id FROM resources WHERE tenant_id = ?1 AND kind = 2 AND lower(display_name) = lower(?2) AND id <> ?3 "
+        "LIMIT 1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, *row.display_name).Bind(3, row.id);
+    auto found = s->Step();
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return {};
+    return Fail(ErrorType::kUniqueness, "A group named '" + *row.display_name + "' already exists in this tenant (id " +
+                                            s->Text(0) + "); group names are unique, in any case");
   }
 
   Result<std::optional<int64_t>> Seq(TenantId tenant, Kind kind, const std::string& id) {
