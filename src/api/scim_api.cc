@@ -404,9 +404,27 @@ struct ScimApi::Impl {
     if (page->next_cursor) body += R"("nextCursor":)" + core::DumpJson(Json(*page->next_cursor)) + ",";
     if (page->previous_cursor) body += R"("previousCursor":)" + core::DumpJson(Json(*page->previous_cursor)) + ",";
     body += R"("Resources":[)";
+    // The users' groups for the whole page in one query rather than one per user.
+    std::vector<std::string> user_ids;
+    if (projection.Wants("groups")) {
+      for (const auto& resource : page->resources) {
+        if (resource.kind == Kind::kUser) user_ids.push_back(resource.id);
+      }
+    }
+    auto groups = store.GroupsOfEach(call->principal.tenant, user_ids);
+    if (!groups) return ReplyError(call, groups.error());
+    size_t next_user = 0;
     for (size_t i = 0; i < page->resources.size(); ++i) {
       const auto& resource = page->resources[i];
-      auto rendered = RenderStored(call, resource.kind, resource, projection);
+      Result<std::string> rendered;
+      if (resource.kind == Kind::kUser) {
+        Extras extras;
+        if (next_user < groups->size()) extras.groups = std::move((*groups)[next_user++]);
+        rendered = RenderResource(resource.kind, TypeOf(resource.kind), *registry, resource, extras, call->base_url,
+                                  projection);
+      } else {
+        rendered = RenderStored(call, resource.kind, resource, projection);
+      }
       if (!rendered) return ReplyError(call, rendered.error());
       if (i > 0) body.push_back(',');
       body += *rendered;

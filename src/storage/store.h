@@ -195,6 +195,9 @@ class Store {
                                           const core::SchemaRegistry& registry, const ListRequest& request) = 0;
   virtual Result<std::vector<MemberRow>> Members(TenantId tenant, const std::string& group_id) = 0;
   virtual Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) = 0;
+  // GroupsOf for each of `member_ids` in one query (a page of users): element i is member_ids[i]'s.
+  virtual Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
+                                                                  const std::vector<std::string>& member_ids) = 0;
 };
 
 }  // namespace scim::storage

@@ -256,6 +256,18 @@ class Search(ServerTestCase):
         self.assertNotIn("title", user)
         self.assertNotIn("emails", user)
 
+    def test_list_pages_show_each_users_groups(self):
+        loner = self.scim.post("/Users", new_user(f"loner.{self.tag}@search.example")).json
+        self.addCleanup(self.scim.delete, f"/Users/{loner['id']}")  # the other tests count three users
+        r = self.scim.get(q("/Users", filter=f'userName ew ".{self.tag}@search.example"', sortBy="userName"))
+        body = self.assertListResponse(r, 4)
+        for user in body["Resources"]:
+            if user["id"] == loner["id"]:
+                self.assertNotIn("groups", user)
+            else:
+                self.assertEqual([g["value"] for g in user["groups"]], [self.group["id"]], user["userName"])
+                self.assertEqual(user["groups"][0]["display"], self.group["displayName"])
+
     def test_groups_search_with_excluded_members(self):
         r = self.search("/Groups/.search", {"filter": f'displayName eq "Searchers {self.tag}"',
                                             "excludedAttributes": "members"})

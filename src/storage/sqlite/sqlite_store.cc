@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -760,6 +761,39 @@ class SqliteStore final : public Store {
         "WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY m.member_id",
         [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, group_id); },
         [](const Statement& s) { return MemberRow{s.Text(0), static_cast<Kind>(s.Int(1)), s.Text(2)}; });
+  }
+
+  Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
+                                                          const std::vector<std::string>& member_ids) override {
+    std::vector<std::vector<GroupRef>> out(member_ids.size());
+    if (member_ids.empty()) return out;
+    std::unordered_map<std::string, size_t> index;
+    core::Json ids = core::Json::array();
+    for (size_t i = 0; i < member_ids.size(); ++i) {
+      index.emplace(member_ids[i], i);
+      ids.push_back(member_ids[i]);
+    }
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    // The ids travel as one JSON array, so the statement is the same for every page size.
+    struct Row {
+      std::string member;
+      GroupRef group;
+    };
+    auto rows = Query<Row>(
+        *db->connection,
+        "SELECT m.member_id, m.group_id, COALESCE(g.display_name, '') FROM memberships m "
+        "JOIN resources g ON g.tenant_id = m.tenant_id AND g.kind = 2 AND g.id = m.group_id "
+        "WHERE m.tenant_id = ?1 AND m.member_id IN (SELECT value FROM json_each(?2)) "
+        "ORDER BY g.display_name, m.group_id",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, core::DumpJson(ids)); },
+        [](const Statement& s) { return Row{s.Text(0), GroupRef{s.Text(1), s.Text(2)}}; });
+    if (!rows) return std::unexpected(rows.error());
+    for (auto& row : *rows) {
+      auto it = index.find(row.member);
+      if (it != index.end()) out[it->second].push_back(std::move(row.group));
+    }
+    return out;
   }
 
   Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) override {

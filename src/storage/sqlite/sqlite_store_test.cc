@@ -197,6 +197,31 @@ TEST_F(SqliteStoreTest, MembershipIsSetAlgebra) {
   EXPECT_TRUE(MemberIds("g").empty()) << "a rejected request writes nothing";
 }
 
+TEST_F(SqliteStoreTest, GroupsOfEachAnswersAPageInOneQueryInTheSameOrder) {
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(Insert(tenant_, Kind::kUser, User(id, std::string("n") + id)));
+  ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g1", "Beta")));
+  ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g2", "Alpha")));
+  ASSERT_TRUE(Members("g1", {MemberOp{MemberOp::Kind::kAdd, {{"a", ""}}, nullptr}}));
+  ASSERT_TRUE(Members("g2", {MemberOp{MemberOp::Kind::kAdd, {{"a", ""}, {"b", ""}}, nullptr}}));
+  auto each = store_->GroupsOfEach(tenant_, {"c", "a", "b", "nobody"});
+  ASSERT_TRUE(each) << each.error().detail;
+  ASSERT_EQ(each->size(), 4u);
+  auto ids = [](const std::vector<GroupRef>& groups) {
+    std::vector<std::string> out;
+    for (const auto& g : groups) out.push_back(g.value + "/" + g.display);
+    return out;
+  };
+  EXPECT_TRUE((*each)[0].empty());
+  EXPECT_EQ(ids((*each)[1]), (std::vector<std::string>{"g2/Alpha", "g1/Beta"}));  // as GroupsOf orders them
+  EXPECT_EQ(ids((*each)[2]), (std::vector<std::string>{"g2/Alpha"}));
+  EXPECT_TRUE((*each)[3].empty());
+  EXPECT_EQ(ids((*each)[1]), ids(*store_->GroupsOf(tenant_, "a")));
+  auto other = store_->GroupsOfEach(other_, {"a"});
+  ASSERT_TRUE(other);
+  EXPECT_TRUE((*other)[0].empty()) << "another tenant sees none of them";
+  EXPECT_TRUE(store_->GroupsOfEach(tenant_, {})->empty());
+}
+
 TEST_F(SqliteStoreTest, DeletingAUserRemovesItFromGroupsAndBumpsThem) {
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u0", "n0")));
   ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g", "Eng")));
