@@ -18,21 +18,33 @@ namespace scim::app {
 namespace {
 
 // One JSON object per line on stdout; never a secret (no query strings, no headers but User-Agent).
+// Written as text, without a JSON document: this runs once per request.
 void WriteAccessLog(const http::AccessLogEntry& e) {
   static std::mutex mu;
-  core::Json line = {{"time", api::NowRfc3339()},  {"remote", e.remote_address}, {"method", e.method},
-                     {"path", e.path},             {"status", e.status},         {"duration_ms", e.duration_ms},
-                     {"request_bytes", e.request_bytes}, {"response_bytes", e.response_bytes}};
-  if (!e.tenant.empty()) line["tenant"] = e.tenant;
-  if (!e.credential.empty()) line["credential"] = e.credential;
-  if (!e.client.empty()) line["idp"] = e.client;
-  if (!e.error.empty()) line["error"] = e.error;
-  if (!e.note.empty()) line["note"] = e.note;
-  if (!e.user_agent.empty()) line["user_agent"] = e.user_agent;
-  std::string text = core::DumpJson(line);
-  text.push_back('\n');
+  std::string line;
+  line.reserve(320);
+  auto field = [&](std::string_view key, std::string_view value) {
+    line += ",\"";
+    line += key;
+    line += "\":";
+    core::AppendJsonString(line, value);
+  };
+  line += "{\"time\":";
+  core::AppendJsonString(line, api::NowRfc3339());
+  field("remote", e.remote_address);
+  field("method", e.method);
+  field("path", e.path);
+  line += fmt::format(R"(,"status":{},"duration_ms":{},"request_bytes":{},"response_bytes":{})", e.status,
+                      e.duration_ms, e.request_bytes, e.response_bytes);
+  if (!e.tenant.empty()) field("tenant", e.tenant);
+  if (!e.credential.empty()) field("credential", e.credential);
+  if (!e.client.empty()) field("idp", e.client);
+  if (!e.error.empty()) field("error", e.error);
+  if (!e.note.empty()) field("note", e.note);
+  if (!e.user_agent.empty()) field("user_agent", e.user_agent);
+  line += "}\n";
   std::lock_guard lock(mu);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }
 

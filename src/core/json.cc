@@ -111,4 +111,79 @@ std::optional<Json> NumberFromText(const Json& value, bool integer_only) {
   return std::nullopt;
 }
 
+namespace {
+
+// The UTF-8 sequence at text[i] (RFC 3629, Unicode Table 3-7: no overlongs, no surrogates, nothing
+// above U+10FFFF): its length when well-formed, else the length of its maximal subpart (the lead
+// byte and the continuation bytes that were still valid), which one U+FFFD replaces.
+struct Utf8Sequence {
+  size_t length;
+  bool valid;
+};
+
+Utf8Sequence ScanUtf8(std::string_view text, size_t i) {
+  unsigned char lead = static_cast<unsigned char>(text[i]);
+  size_t needed = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the first continuation byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    needed = 1;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    needed = 2;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    needed = 3;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return {1, false};
+  }
+  size_t k = 1;
+  for (; k <= needed && i + k < text.size(); ++k) {
+    unsigned char c = static_cast<unsigned char>(text[i + k]);
+    bool ok = k == 1 ? (c >= low && c <= high) : (c >= 0x80 && c <= 0xBF);
+    if (!ok) break;
+  }
+  return {k, k == needed + 1};
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      Utf8Sequence sequence = ScanUtf8(text, i);
+      if (sequence.valid) {
+        out.append(text, i, sequence.length);
+      } else {
+        out += "\xef\xbf\xbd";  // U+FFFD, as nlohmann's replace handler writes it
+      }
+      i += sequence.length;
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
 }  // namespace scim::core

@@ -24,6 +24,11 @@ Result<Json> ParseJson(std::string_view text);
 // Compact serialisation; invalid UTF-8 is replaced rather than thrown on.
 std::string DumpJson(const Json& value);
 
+// Appends `text` to `out` as a JSON string literal (quotes included), exactly as DumpJson would
+// write it: control characters escaped, invalid UTF-8 replaced by U+FFFD. For hot paths that build
+// JSON text directly (the access log) instead of a document.
+void AppendJsonString(std::string& out, std::string_view text);
+
 // ASCII case-insensitive comparison: SCIM attribute names, schema URNs and operators are case-insensitive.
 bool IEquals(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view text);

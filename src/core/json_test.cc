@@ -40,3 +40,33 @@ TEST(FindMember, IsCaseInsensitive) {
 
 }  // namespace
 }  // namespace scim::core
+
+namespace scim::core {
+namespace {
+
+TEST(AppendJsonString, WritesWhatDumpJsonWrites) {
+  const std::string cases[] = {"", "plain", "quote\" backslash\\ slash/", std::string("nul\0byte", 8), "\x01\x1f\x7f",
+                               "tab\tnewline\ncr\rbs\bff\f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                               "bad \xff byte", "cut \xe2\x82", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
+                               "too big \xf4\x90\x80\x80", "/scim/v2/demo/Users/%ff"};
+  for (const std::string& text : cases) {
+    std::string out;
+    AppendJsonString(out, text);
+    EXPECT_EQ(out, DumpJson(Json(text))) << text;
+  }
+  // And for bytes at random (a fixed seed, so the test is the same every run).
+  uint32_t state = 12345;
+  for (int n = 0; n < 5000; ++n) {
+    std::string text;
+    for (int i = 0, len = n % 12; i < len; ++i) {
+      state = state * 1664525u + 1013904223u;
+      text.push_back(static_cast<char>(state >> 24));
+    }
+    std::string out;
+    AppendJsonString(out, text);
+    ASSERT_EQ(out, DumpJson(Json(text))) << "case " << n;
+  }
+}
+
+}  // namespace
+}  // namespace scim::core
