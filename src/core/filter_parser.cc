@@ -541,7 +541,15 @@ Result<std::string> Parser::DecodeString(const Token& token) {
   for (size_t i = 0; i < body.size(); ++i) {
     char c = body[i];
     if (c != '\\') {
-      out += c;
+      // As in JSON: control characters must be escaped and the text must be UTF-8, so that
+      // ToString renders the value back in as many characters as it came.
+      if (static_cast<unsigned char>(c) < 0x20) {
+        return ErrorAt(base + i, "a control character in a string must be written as an escape (\\u00XX)");
+      }
+      size_t length = WellFormedUtf8Length(body, i);
+      if (length == 0) return ErrorAt(base + i, "the string is not valid UTF-8");
+      out.append(body, i, length);
+      i += length - 1;
       continue;
     }
     size_t escape_pos = base + i;

@@ -523,3 +523,37 @@ TEST(FilterPatchPath, Errors) {
 
 }  // namespace
 }  // namespace scim::core
+
+namespace scim::core {
+namespace {
+
+// tests/fuzz found that raw control characters and invalid UTF-8 in a string literal were taken
+// as they came, then rendered longer by ToString (\u0001, U+FFFD), breaking the round trip that
+// filter.h promises. They are refused, as JSON refuses them.
+TEST(ParseFilter, StringsAreJsonStrings) {
+  const std::pair<std::string, const char*> cases[] = {
+      {std::string("userName eq \"a\x01""b\""), "character 15: a control character in a string must be written"},
+      {std::string("userName eq \"tab\there\""), "character 17: a control character"},
+      {std::string("userName eq \"bad\xff\""), "character 17: the string is not valid UTF-8"},
+      {std::string("userName eq \"cut\xe2\x82\""), "the string is not valid UTF-8"},
+  };
+  for (const auto& [text, detail] : cases) {
+    auto parsed = ParseFilter(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().type, ErrorType::kInvalidFilter);
+    EXPECT_NE(parsed.error().detail.find(detail), std::string::npos) << parsed.error().detail;
+  }
+  auto escaped = ParseFilter(R"(userName eq "a\u0001b\tc")");
+  ASSERT_TRUE(escaped);
+  auto unicode = ParseFilter("displayName eq \"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+  ASSERT_TRUE(unicode);
+  EXPECT_EQ(ToString(*unicode), "displayName eq \"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+  // Control characters and long strings near the limit still round-trip.
+  std::string long_value = "userName eq \"" + std::string(8000, 'x') + "\"";
+  auto long_parsed = ParseFilter(long_value);
+  ASSERT_TRUE(long_parsed);
+  EXPECT_TRUE(ParseFilter(ToString(*long_parsed)));
+}
+
+}  // namespace
+}  // namespace scim::core

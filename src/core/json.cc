@@ -37,7 +37,9 @@ Result<Json> ParseJson(std::string_view text) {
   }
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // Every nlohmann exception, not only parse_error: a number beyond a double ("1e999") throws
+    // out_of_range, and one escaping here would end the process (found by tests/fuzz).
     // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 5: ...".
     std::string what = e.what();
     auto pos = what.find("] ");
@@ -122,6 +124,7 @@ struct Utf8Sequence {
 };
 
 Utf8Sequence ScanUtf8(std::string_view text, size_t i) {
+  if (static_cast<unsigned char>(text[i]) < 0x80) return {1, true};
   unsigned char lead = static_cast<unsigned char>(text[i]);
   size_t needed = 0;
   unsigned char low = 0x80, high = 0xBF;  // the range of the first continuation byte
@@ -148,6 +151,11 @@ Utf8Sequence ScanUtf8(std::string_view text, size_t i) {
 }
 
 }  // namespace
+
+size_t WellFormedUtf8Length(std::string_view text, size_t i) {
+  Utf8Sequence sequence = ScanUtf8(text, i);
+  return sequence.valid ? sequence.length : 0;
+}
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";

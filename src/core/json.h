@@ -29,6 +29,10 @@ std::string DumpJson(const Json& value);
 // JSON text directly (the access log) instead of a document.
 void AppendJsonString(std::string& out, std::string_view text);
 
+// The length of the well-formed UTF-8 sequence starting at text[i] (1 for ASCII), or 0 when the
+// bytes there are not one (RFC 3629: no overlongs, surrogates or code points above U+10FFFF).
+size_t WellFormedUtf8Length(std::string_view text, size_t i);
+
 // ASCII case-insensitive comparison: SCIM attribute names, schema URNs and operators are case-insensitive.
 bool IEquals(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view text);

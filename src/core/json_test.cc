@@ -70,3 +70,29 @@ TEST(AppendJsonString, WritesWhatDumpJsonWrites) {
 
 }  // namespace
 }  // namespace scim::core
+
+namespace scim::core {
+namespace {
+
+// tests/fuzz found that a number too large for a double threw past ParseJson and ended the process.
+TEST(ParseJson, NumbersBeyondADoubleAreAnErrorNotAnException) {
+  for (const char* text : {"1e999", R"({"userName":"a","x":[1,2,-1e400]})", "123456789e999999999"}) {
+    auto parsed = ParseJson(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().type, ErrorType::kInvalidSyntax);
+    EXPECT_NE(parsed.error().detail.find("number overflow"), std::string::npos) << parsed.error().detail;
+  }
+  EXPECT_TRUE(ParseJson("1e308"));
+}
+
+TEST(WellFormedUtf8Length, AsciiMultibyteAndInvalid) {
+  EXPECT_EQ(WellFormedUtf8Length("a", 0), 1u);
+  EXPECT_EQ(WellFormedUtf8Length("\xc3\xa9", 0), 2u);
+  EXPECT_EQ(WellFormedUtf8Length("\xf0\x9f\x98\x80", 0), 4u);
+  EXPECT_EQ(WellFormedUtf8Length("\xff", 0), 0u);
+  EXPECT_EQ(WellFormedUtf8Length("\xe2\x82", 0), 0u);
+  EXPECT_EQ(WellFormedUtf8Length("\xed\xa0\x80", 0), 0u);  // a surrogate
+}
+
+}  // namespace
+}  // namespace scim::core

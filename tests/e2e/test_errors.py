@@ -69,6 +69,19 @@ class Errors(ServerTestCase):
                                      "invalidSyntax")
         self.assertUnchanged(before)
 
+    def test_numbers_beyond_a_double_are_400_and_the_server_lives_on(self):
+        # tests/fuzz found this one: nlohmann's out_of_range escaped ParseJson and ended the process.
+        before = self.snapshot()
+        for raw in (b'{"userName": "' + uniq().encode() + b'", "x": 1e999}', b"1e999",
+                    b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": -1e400}'):
+            with self.subTest(body=raw[:40]):
+                self.assertScimError(self.post_raw("/Users", raw), 400, "invalidSyntax")
+                self.assertScimError(self.post_raw("/Users/.search", raw), 400, "invalidSyntax")
+                self.assertScimError(self.scim.request("PATCH", f"/Users/{self.user['id']}", raw=raw), 400,
+                                     "invalidSyntax")
+        self.assertEqual(self.scim.get(f"/Users/{self.user['id']}").status, 200)
+        self.assertUnchanged(before)
+
     def test_body_not_an_object_is_400_invalid_syntax(self):
         before = self.snapshot()
         for body in ([], [new_user(uniq())], "user", 42, None, True):
