@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace scim::core {
 
@@ -35,8 +36,39 @@ Result<Json> ParseJson(std::string_view text) {
     return Fail(ErrorType::kInvalidSyntax,
                 "Request body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
+  // Keys already seen in each object being parsed: a key twice in one object is refused, since
+  // which value would win is a guess (nlohmann keeps the last).
+  std::vector<std::vector<std::string>> open_objects;
+  std::string duplicate;
+  auto find_duplicates = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case Json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case Json::parse_event_t::key: {
+        if (open_objects.empty() || !parsed.is_string()) break;
+        auto& keys = open_objects.back();
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+          keys.push_back(key);
+        } else if (duplicate.empty()) {
+          duplicate = key;
+        }
+        break;
+      }
+      default: break;
+    }
+    return true;
+  };
   try {
-    return Json::parse(text.begin(), text.end());
+    Json parsed = Json::parse(text.begin(), text.end(), find_duplicates);
+    if (!duplicate.empty()) {
+      std::string shown = duplicate.size() > 64 ? duplicate.substr(0, 64) + "…" : duplicate;
+      return Fail(ErrorType::kInvalidSyntax, "Request body is not valid JSON for SCIM: the key " +
+                                                 DumpJson(Json(shown)) + " appears twice in one object");
+    }
+    return parsed;
   } catch (const Json::exception& e) {
     // Every nlohmann exception, not only parse_error: a number beyond a double ("1e999") throws
     // out_of_range, and one escaping here would end the process (found by tests/fuzz).

@@ -18,7 +18,9 @@ using Json = nlohmann::ordered_json;
 inline constexpr size_t kMaxJsonDepth = 64;
 
 // Parses `text` as one JSON value. On failure: kInvalidSyntax with the byte offset and what was
-// expected, or naming kMaxJsonDepth when nested deeper.
+// expected, naming kMaxJsonDepth when nested deeper, naming a key that appears twice in one object
+// (RFC 8259 leaves that to the receiver; which value wins would be a guess), or a number beyond
+// a double.
 Result<Json> ParseJson(std::string_view text);
 
 // Compact serialisation; invalid UTF-8 is replaced rather than thrown on.

@@ -96,3 +96,22 @@ TEST(WellFormedUtf8Length, AsciiMultibyteAndInvalid) {
 
 }  // namespace
 }  // namespace scim::core
+
+namespace scim::core {
+namespace {
+
+TEST(ParseJson, AKeyTwiceInOneObjectIsAnError) {
+  for (const char* text : {R"({"userName":"a","userName":"b"})", R"({"name":{"givenName":"a","givenName":"a"}})",
+                           R"([{"x":1},{"y":2,"y":3}])"}) {
+    auto parsed = ParseJson(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().type, ErrorType::kInvalidSyntax);
+    EXPECT_NE(parsed.error().detail.find("appears twice"), std::string::npos) << parsed.error().detail;
+  }
+  // The same key in different objects, or differing in case, is not a duplicate here (case is
+  // the schema's business, NormalizeResource refuses that).
+  EXPECT_TRUE(ParseJson(R"({"a":{"k":1},"b":{"k":2},"k":3,"K":4})"));
+}
+
+}  // namespace
+}  // namespace scim::core
