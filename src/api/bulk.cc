@@ -56,7 +56,7 @@ class BulkRun : public std::enable_shared_from_this<BulkRun> {
       switch (Readiness(i)) {
         case Ready::kYes: return i;
         case Ready::kNever:
-          Fail(i, "it refers to a bulkId whose operation failed");
+          FailWithoutRunning(i, "it refers to a bulkId whose operation failed");
           if (request_.fail_on_errors && errors_ >= *request_.fail_on_errors) return std::nullopt;
           break;
         case Ready::kWaiting: waiting = true; break;
@@ -66,7 +66,7 @@ class BulkRun : public std::enable_shared_from_this<BulkRun> {
     // Everything left waits on something left: the references form a cycle.
     for (size_t i = 0; i < done_ops_.size(); ++i) {
       if (!done_ops_[i]) {
-        Fail(i, "its bulkId references form a cycle; create the resources first, then PATCH them to refer to each other");
+        FailWithoutRunning(i, "its bulkId references form a cycle; create the resources first, then PATCH them to refer to each other");
         if (request_.fail_on_errors && errors_ >= *request_.fail_on_errors) break;
       }
     }
@@ -125,7 +125,7 @@ class BulkRun : public std::enable_shared_from_this<BulkRun> {
     results_.push_back(std::move(result));
   }
 
-  void Fail(size_t index, const std::string& why) {
+  void FailWithoutRunning(size_t index, const std::string& why) {
     Json result = Entry(index);
     result["status"] = "409";
     result["response"] = {{"schemas", {core::kErrorSchema}},

@@ -9,15 +9,11 @@ import uuid
 
 import replay  # noqa: F401  (puts tests/e2e on sys.path for harness)
 from harness import (ENTERPRISE, GROUP_SCHEMA, LIST_RESPONSE, USER_SCHEMA, Client, ServerTestCase, new_user,
-                     patch_op)
+                     patch_op, q)
 
 OKTA_UA = "Okta SCIM Client 1.0.0"
 EMPTY_LIST = {"schemas": [LIST_RESPONSE], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []}
 
-
-def q(path: str, **params) -> str:
-    """`path` with a query string encoded as Okta and OneLogin encode it (space %20, quote %22, @ %40)."""
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 def uniq(prefix: str, domain: str = "example.test") -> str:

@@ -249,6 +249,11 @@ class ServerTestCase(unittest.TestCase):
         return body
 
 
+def q(path: str, **params) -> str:
+    """`path` with a query string encoded as Okta and OneLogin encode it (space %20, quote %22, @ %40)."""
+    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+
 def new_user(user_name: str, **extra) -> dict:
     body = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True,
             "name": {"givenName": "Given", "familyName": "Family"},

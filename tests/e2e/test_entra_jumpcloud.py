@@ -3,16 +3,12 @@
 Q5 bare-string manager, Q10 excludedAttributes=members, Q11 group PATCH 204, Q18 test connections).
 Only the Entra shapes this foundation supports; the rest of Entra comes with later issues."""
 import unittest
-import urllib.parse
 import uuid
 
-from harness import ENTERPRISE, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, USER_SCHEMA, ServerTestCase, new_user
+from harness import ENTERPRISE, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, ServerTestCase, USER_SCHEMA, new_user, q
 
 MS_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 
-
-def q(path: str, **params) -> str:
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 def entra_patch(*operations: dict) -> dict:

@@ -3,16 +3,12 @@
 Each test snapshots what the tenant holds (counts, and the documents it touches) before the bad
 request and checks that it is all still the same afterwards."""
 import unittest
-import urllib.parse
 import uuid
 
-from harness import ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA, Client, ServerTestCase, new_user, patch_op
+from harness import Client, ENTERPRISE, GROUP_SCHEMA, PATCH_OP, ServerTestCase, USER_SCHEMA, new_user, patch_op, q
 
 SCIM_JSON = "application/scim+json"
 
-
-def q(path: str, **params) -> str:
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 def uniq() -> str:

@@ -5,14 +5,11 @@ import unittest
 import urllib.parse
 import uuid
 
-from harness import ServerTestCase, new_user
+from harness import ServerTestCase, new_user, q
 
 INJECTIONS = ["x' OR '1'='1", "x\" OR \"1\"=\"1", "'; DROP TABLE resources; --", "%' OR 1=1 --",
               "\\\" or 1=1 --", "x') UNION SELECT body FROM resources --"]
 
-
-def q(path: str, **params) -> str:
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 class Hostile(ServerTestCase):

@@ -9,14 +9,10 @@ import urllib.parse
 import uuid
 
 from harness import (GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, USER_SCHEMA, Client, ServerTestCase, new_user,
-                     patch_op)
+                     patch_op, q)
 
 OKTA_UA = "Okta SCIM Client 1.0.0"
 
-
-def q(path: str, **params) -> str:
-    """`path` with a query string encoded as Okta encodes it (space %20, quote %22, @ %40)."""
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 def uniq(prefix: str = "okta") -> str:

@@ -3,14 +3,10 @@
 the admin-authored JSON template decides the user payload, so typed attributes can arrive as
 strings ("active": "true"), and updates are full PUTs."""
 import unittest
-import urllib.parse
 import uuid
 
-from harness import ENTERPRISE, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, USER_SCHEMA, ServerTestCase, new_user
+from harness import ENTERPRISE, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, ServerTestCase, USER_SCHEMA, new_user, q
 
-
-def q(path: str, **params) -> str:
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 def template_user(user_name: str, manager_id: str, *, active="true", given="Hans", family="Mueller",

@@ -3,17 +3,13 @@ pagination (RFC 9865), POST .search (§3.4.3) per resource type and at the root,
 If-Match / If-None-Match (§3.14). Each bad request gets the documented error and changes nothing."""
 import threading
 import unittest
-import urllib.parse
 import uuid
 
-from harness import LIST_RESPONSE, ServerTestCase, new_user, patch_op
+from harness import LIST_RESPONSE, ServerTestCase, new_user, patch_op, q
 
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-
-def q(path: str, **params) -> str:
-    return path + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
 class Sorting(ServerTestCase):

@@ -675,7 +675,8 @@ class SqliteStore final : public Store {
     auto query = PlanList(tenant, scopes, registry, request);
     if (!query) return std::unexpected(query.error());
     std::optional<PageCursor> cursor;
-    uint64_t fingerprint = QueryFingerprint(scopes, request);
+    // Only cursor paging needs it, and it renders the filter to text: not for Okta's lookups.
+    uint64_t fingerprint = request.cursor ? QueryFingerprint(scopes, request) : 0;
     if (request.cursor && !request.cursor->empty()) {
       auto decoded = DecodeCursor(*request.cursor, fingerprint);
       if (!decoded) return std::unexpected(decoded.error());
