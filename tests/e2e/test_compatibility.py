@@ -27,12 +27,15 @@ class Compatibility(ServerTestCase):
         result = self.server.cli("tenant", "set", "demo", key, value)
         self.assertEqual(result.returncode, 0, result.stderr)
 
-    def log_line(self, needle: str, method: str | None = None) -> dict:
-        """The access-log line of the last request (of `method`, if given) whose path contains `needle`."""
+    def log_line(self, needle: str, method: str | None = None, note: str | None = None) -> dict:
+        """The access-log line of the last request (of `method`, with `note` in its note, if given)
+        whose path contains `needle`. The server writes a line after sending the response, so a
+        request's line may arrive a little after its response: wait for the one that is meant."""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             lines = [json.loads(l) for l in self.server.output if l.startswith("{") and needle in l]
-            lines = [l for l in lines if method is None or l["method"] == method]
+            lines = [l for l in lines if (method is None or l["method"] == method) and
+                     (note is None or note in l.get("note", ""))]
             if lines:
                 return lines[-1]
             time.sleep(0.05)
@@ -90,7 +93,8 @@ class Compatibility(ServerTestCase):
             self.assertIn(quirk, r.json["detail"])
         after = self.scim.get(path).json
         self.assertEqual(after["meta"]["version"], user["meta"]["version"], "a refused request changes nothing")
-        self.assertIn("refused quirks: remove-with-value", self.log_line(user["id"], "PATCH")["note"])
+        refused = "refused quirks: remove-with-value"
+        self.assertIn(refused, self.log_line(user["id"], "PATCH", note=refused)["note"])
 
         # The same changes in RFC form go through.
         r = self.scim.patch(path, patch_op({"op": "replace", "path": "active", "value": False},
