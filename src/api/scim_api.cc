@@ -13,12 +13,15 @@
 #include "api/render.h"
 #include "auth/crypto.h"
 #include "core/bulk.h"
+#include "core/change.h"
 #include "core/filter.h"
 #include "core/json.h"
 #include "core/patch.h"
 #include "core/quirks.h"
 #include "core/tenant_settings.h"
 #include "core/validate.h"
+#include "events/event.h"
+#include "events/feed_waiter.h"
 
 namespace scim::api {
 
@@ -100,12 +103,13 @@ struct ScimApi::Impl {
   storage::Store& store;
   std::shared_ptr<const core::SchemaRegistry> registry;
   ApiOptions options;
+  events::FeedWaiter* feed_waiter;  // may be null
   auth::Authenticator authenticator;
   const core::ResourceType* user_type;
   const core::ResourceType* group_type;
 
-  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o)
-      : store(s), registry(std::move(r)), options(std::move(o)), authenticator(s) {
+  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o, events::FeedWaiter* w)
+      : store(s), registry(std::move(r)), options(std::move(o)), feed_waiter(w), authenticator(s) {
     user_type = registry->FindResourceType("User");
     group_type = registry->FindResourceType("Group");
   }
@@ -447,6 +451,45 @@ struct ScimApi::Impl {
     return Projection(params.attributes, params.excluded_attributes);
   }
 
+  // ---- events (the outbox) -------------------------------------------------------------------
+  // Every write appends its events in its own transaction (docs/events.md): the document event
+  // (created, updated, deactivated, ...) first, then one event per member added or removed.
+
+  events::EventSpec EventFor(const CallPtr& call, core::EventType type, Kind kind, const std::string& id) const {
+    events::EventSpec spec{type, kind, id, call->principal.tenant_name, call->now};
+    spec.initial_sync = call->principal.settings.InInitialSync(call->now);
+    return spec;
+  }
+
+  // The resource as events carry it: as a plain GET shows it, but without groups or members (a
+  // membership change has events of its own).
+  std::string EventData(const CallPtr& call, Kind kind, const storage::StoredResource& stored) const {
+    return RenderResource(kind, TypeOf(kind), *registry, stored, Extras{}, call->base_url, Projection({}, {}));
+  }
+
+  static Result<void> AppendEvent(storage::WriteTxn& txn, storage::TenantId tenant, const events::EventSpec& spec) {
+    return txn.AppendEvent(tenant, events::BuildEvent("evt_" + auth::NewUuid(), spec));
+  }
+
+  // member_added / member_removed for each member the change really added or removed, in order.
+  static Result<void> AppendMemberEvents(storage::WriteTxn& txn, storage::TenantId tenant, events::EventSpec group,
+                                         const storage::MemberChangeResult& change) {
+    for (const auto& [members, type] : {std::pair{&change.removed, core::EventType::kGroupMemberRemoved},
+                                        std::pair{&change.added, core::EventType::kGroupMemberAdded}}) {
+      group.type = type;
+      for (const auto& member : *members) {
+        group.member = member;
+        if (auto r = AppendEvent(txn, tenant, group); !r) return r;
+      }
+    }
+    return {};
+  }
+
+  // Tells long-polling feed readers that events were committed.
+  void EventsCommitted() const {
+    if (feed_waiter) feed_waiter->Notify();
+  }
+
   // ---- writes --------------------------------------------------------------------------------
 
   // Parses and canonicalises a POST/PUT body. Errors are the client's.
@@ -504,19 +547,28 @@ struct ScimApi::Impl {
     auto tenant = call->principal.tenant;
     bool reject = RejectUnknownMembers(call);
     auto skipped = std::make_shared<std::vector<std::string>>();
+    // The created event is built here, on the I/O thread; only member events wait for the writer.
+    auto created = std::make_shared<events::EventSpec>(EventFor(
+        call, kind == Kind::kUser ? core::EventType::kUserCreated : core::EventType::kGroupCreated, kind, row->id));
+    created->data =
+        EventData(call, kind, {row->id, kind, row->body, row->created, row->last_modified, row->version});
+    auto created_row = std::make_shared<storage::EventRow>(events::BuildEvent("evt_" + auth::NewUuid(), *created));
     store.Write(
-        [tenant, kind, row, members, reject, skipped](storage::WriteTxn& txn) -> Result<void> {
+        [tenant, kind, row, members, reject, skipped, created, created_row](storage::WriteTxn& txn) -> Result<void> {
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
+          if (auto r = txn.AppendEvent(tenant, *created_row); !r) return r;
           if (members && !members->empty()) {
             auto changed = txn.ApplyMemberOps(
                 tenant, row->id, {core::MemberOp{core::MemberOp::Kind::kReplaceAll, *members, nullptr}}, reject);
             if (!changed) return std::unexpected(changed.error());
             *skipped = std::move(changed->unknown_members);
+            if (auto r = AppendMemberEvents(txn, tenant, *created, *changed); !r) return r;
           }
           return {};
         },
         [this, call, kind, row, skipped](Result<void> result) {
           if (!result) return ReplyError(call, result.error());
+          EventsCommitted();
           storage::StoredResource stored{row->id, kind, row->body, row->created, row->last_modified, row->version};
           RespondWithResource(call, kind, stored, 201, WriteProjection(call), SkippedNote(*skipped));
         });
@@ -534,6 +586,11 @@ struct ScimApi::Impl {
     core::QuirkLog scratch;
     auto normalized = ReadBody(call, kind, core::WriteContext::kReplace, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
+    // The stored version is read first so the change event can say what changed; the write then
+    // happens only while that version is still the stored one (else the request starts over).
+    auto existing = LoadForChange(call, kind, id);
+    if (!existing) return ReplyError(call, existing.error());
+    const Json& before = existing->second;
     auto made = MakeRow(kind, *normalized);
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
@@ -542,8 +599,33 @@ struct ScimApi::Impl {
     if (normalized->members) {
       member_ops.push_back(core::MemberOp{core::MemberOp::Kind::kReplaceAll, std::move(*normalized->members), nullptr});
     }
-    CommitChange(call, kind, id, row, std::move(member_ops), /*check_version=*/std::nullopt, attempt,
+    auto changes = DescribeChanges(before, normalized->resource, *row);
+    CommitChange(call, kind, id, row, std::move(changes), std::move(member_ops), existing->first.version, attempt,
                  [this, call, kind, id](int next_attempt) { Replace(call, kind, id, next_attempt); });
+  }
+
+  // The stored resource a PUT or PATCH starts from, and its parsed document. Errors: not found,
+  // If-Match naming another version (412), an unreadable store.
+  Result<std::pair<storage::StoredResource, Json>> LoadForChange(const CallPtr& call, Kind kind, const std::string& id) {
+    auto existing = store.Get(call->principal.tenant, kind, id);
+    if (!existing) return std::unexpected(existing.error());
+    if (!*existing) return std::unexpected(NotFound(kind, id));
+    auto if_match = IfMatch(call);
+    if (if_match && !if_match->Matches((*existing)->version)) {
+      return std::unexpected(PreconditionFailed((*existing)->version));
+    }
+    auto document = core::ParseJson((*existing)->body);
+    if (!document) return Fail(ErrorType::kInternal, "Stored document unreadable: " + document.error().detail);
+    return std::pair{std::move(**existing), std::move(*document)};
+  }
+
+  // What a replacement document changes, for the event; the password, when sent, counts as a
+  // change whose values are never shown.
+  static std::vector<core::AttributeChange> DescribeChanges(const Json& before, const Json& after,
+                                                            const storage::ResourceRow& row) {
+    auto changes = core::DiffResources(before, after);
+    if (row.password_hash) changes.push_back({"password", nullptr, nullptr, /*secret=*/true});
+    return changes;
   }
 
   void Patch(const CallPtr& call, Kind kind, const std::string& id, int attempt) {
@@ -556,19 +638,14 @@ struct ScimApi::Impl {
     core::QuirkLog* quirks = call->QuirksFor(attempt, scratch);
     auto ops = core::ParsePatchRequest(*json, quirks);
     if (!ops) return ReplyError(call, ops.error());
-    auto existing = store.Get(call->principal.tenant, kind, id);
+    auto existing = LoadForChange(call, kind, id);
     if (!existing) return ReplyError(call, existing.error());
-    if (!*existing) return ReplyError(call, NotFound(kind, id));
-    auto if_match = IfMatch(call);
-    if (if_match && !if_match->Matches((*existing)->version)) {
-      return ReplyError(call, PreconditionFailed((*existing)->version));
-    }
-    auto document = core::ParseJson((*existing)->body);
-    if (!document) return ReplyError(call, {ErrorType::kInternal, "Stored document unreadable: " + document.error().detail});
-    auto patched = core::ApplyPatch(*document, *ops, TypeOf(kind), *registry, quirks);
+    const Json& document = existing->second;
+    auto patched = core::ApplyPatch(document, *ops, TypeOf(kind), *registry, quirks);
     if (!patched) return ReplyError(call, patched.error());
 
     std::shared_ptr<storage::ResourceRow> row;
+    std::vector<core::AttributeChange> changes;
     if (patched->changed) {
       auto normalized = core::NormalizeResource(patched->resource, TypeOf(kind), *registry,
                                                 core::WriteContext::kPatchResult, quirks);
@@ -577,18 +654,20 @@ struct ScimApi::Impl {
       if (!made) return ReplyError(call, made.error());
       row = std::make_shared<storage::ResourceRow>(std::move(*made));
       row->id = id;
+      changes = DescribeChanges(document, normalized->resource, *row);
     }
-    CommitChange(call, kind, id, row, std::move(patched->member_ops), (*existing)->version, attempt,
+    CommitChange(call, kind, id, row, std::move(changes), std::move(patched->member_ops), existing->first.version, attempt,
                  [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); });
   }
 
   // Writes a replacement document (row, may be null: unchanged) and membership changes for resource
-  // `id`. When `check_version` is set, the row is written only if the stored version is still that
-  // one; otherwise `retry` runs the whole request again. A change that changes nothing keeps the
-  // version and lastModified (so ETags stay valid and nothing is reported as changed).
+  // `id`, with their events (`changes`: what the row changes against version `check_version`).
+  // The row is written only while the stored version is still `check_version`; otherwise `retry`
+  // runs the whole request again. A change that changes nothing keeps the version and lastModified
+  // (so ETags stay valid) and emits no event.
   void CommitChange(const CallPtr& call, Kind kind, const std::string& id, std::shared_ptr<storage::ResourceRow> row,
-                    std::vector<core::MemberOp> member_ops, std::optional<int64_t> check_version, int attempt,
-                    std::function<void(int)> retry) {
+                    std::vector<core::AttributeChange> changes, std::vector<core::MemberOp> member_ops,
+                    int64_t check_version, int attempt, std::function<void(int)> retry) {
     auto tenant = call->principal.tenant;
     bool reject = RejectUnknownMembers(call);
     std::string now = call->now;
@@ -597,9 +676,13 @@ struct ScimApi::Impl {
     }
     auto result = std::make_shared<storage::StoredResource>();
     auto skipped = std::make_shared<std::vector<std::string>>();
+    core::EventType document_event =
+        kind == Kind::kUser ? core::ClassifyUserUpdate(changes) : core::ClassifyGroupUpdate(changes);
+    auto event = std::make_shared<events::EventSpec>(EventFor(call, document_event, kind, id));
+    event->changes = std::move(changes);
     store.Write(
-        [tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call), reject,
-         now, result, skipped](storage::WriteTxn& txn) -> Result<void> {
+        [this, call, tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call),
+         reject, now, result, skipped, event](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
           if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
@@ -608,8 +691,9 @@ struct ScimApi::Impl {
           }
           *result = **existing;
           bool changed = false;
+          bool document_changed = false;
           if (row && (row->body != (*existing)->body || row->password_hash)) {
-            if (check_version && *check_version != (*existing)->version) {
+            if (check_version != (*existing)->version) {
               return Fail(ErrorType::kConflict, std::string(kVersionConflict));
             }
             row->created = (*existing)->created;
@@ -618,21 +702,28 @@ struct ScimApi::Impl {
             if (auto r = txn.Update(tenant, kind, *row); !r) return r;
             result->body = row->body;
             changed = true;
+            document_changed = !event->changes.empty();
           }
+          storage::MemberChangeResult members;
           if (!member_ops.empty()) {
-            auto members = txn.ApplyMemberOps(tenant, id, member_ops, reject);
-            if (!members) return std::unexpected(members.error());
-            *skipped = std::move(members->unknown_members);
-            if (members->changed && !changed) {
+            auto applied = txn.ApplyMemberOps(tenant, id, member_ops, reject);
+            if (!applied) return std::unexpected(applied.error());
+            members = std::move(*applied);
+            *skipped = members.unknown_members;
+            if (members.changed && !changed) {
               if (auto r = txn.Touch(tenant, kind, id, now, (*existing)->version + 1); !r) return r;
               changed = true;
             }
           }
-          if (changed) {
-            result->last_modified = now;
-            result->version = (*existing)->version + 1;
+          if (!changed) return {};
+          result->last_modified = now;
+          result->version = (*existing)->version + 1;
+          event->data = EventData(call, kind, *result);
+          if (document_changed) {
+            if (auto r = AppendEvent(txn, tenant, *event); !r) return r;
           }
-          return {};
+          event->changes.clear();
+          return AppendMemberEvents(txn, tenant, *event, members);
         },
         [this, call, kind, result, skipped, attempt, retry = std::move(retry)](Result<void> outcome) {
           if (!outcome) {
@@ -642,6 +733,7 @@ struct ScimApi::Impl {
             }
             return ReplyError(call, outcome.error());
           }
+          EventsCommitted();
           // Groups answer PATCH with 204 (Entra expects it; Okta accepts it) unless the client asked
           // for attributes back.
           bool wants_body = call->request.method != "PATCH" || kind == Kind::kUser ||
@@ -662,22 +754,36 @@ struct ScimApi::Impl {
     std::string now = call->now;
     auto found = std::make_shared<bool>(false);
     store.Write(
-        [tenant, kind, id, now, found, if_match = IfMatch(call)](storage::WriteTxn& txn) -> Result<void> {
-          if (if_match) {
-            auto existing = txn.Get(tenant, kind, id);
-            if (!existing) return std::unexpected(existing.error());
-            if (*existing && !if_match->Matches((*existing)->version)) {
-              return std::unexpected(PreconditionFailed((*existing)->version));
-            }
+        [this, call, tenant, kind, id, now, found, if_match = IfMatch(call)](storage::WriteTxn& txn) -> Result<void> {
+          auto existing = txn.Get(tenant, kind, id);
+          if (!existing) return std::unexpected(existing.error());
+          if (!*existing) return {};
+          if (if_match && !if_match->Matches((*existing)->version)) {
+            return std::unexpected(PreconditionFailed((*existing)->version));
           }
           auto deleted = txn.Delete(tenant, kind, id, now);
           if (!deleted) return std::unexpected(deleted.error());
-          *found = *deleted;
+          *found = deleted->found;
+          // The deleted event carries the resource as it was; each group it left says so too.
+          auto event = EventFor(call, kind == Kind::kUser ? core::EventType::kUserDeleted : core::EventType::kGroupDeleted,
+                                kind, id);
+          event.data = EventData(call, kind, **existing);
+          if (auto r = AppendEvent(txn, tenant, event); !r) return r;
+          for (const auto& group_id : deleted->left_groups) {
+            auto group = txn.Get(tenant, Kind::kGroup, group_id);
+            if (!group) return std::unexpected(group.error());
+            if (!*group) continue;
+            auto left = EventFor(call, core::EventType::kGroupMemberRemoved, Kind::kGroup, group_id);
+            left.member = storage::MemberRef{id, kind};
+            left.data = EventData(call, Kind::kGroup, **group);
+            if (auto r = AppendEvent(txn, tenant, left); !r) return r;
+          }
           return {};
         },
-        [call, kind, id, found](Result<void> outcome) {
+        [this, call, kind, id, found](Result<void> outcome) {
           if (!outcome) return ReplyError(call, outcome.error());
           if (!*found) return ReplyError(call, NotFound(kind, id));
+          EventsCommitted();
           http::Response response;
           response.status = 204;
           Reply(call, std::move(response));
@@ -685,8 +791,9 @@ struct ScimApi::Impl {
   }
 };
 
-ScimApi::ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options)
-    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options))) {}
+ScimApi::ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options,
+                 events::FeedWaiter* feed_waiter)
+    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options), feed_waiter)) {}
 ScimApi::~ScimApi() = default;
 
 void ScimApi::Handle(http::Request request, http::Responder respond) {

@@ -19,6 +19,10 @@
 #include "http/server.h"
 #include "storage/store.h"
 
+namespace scim::events {
+class FeedWaiter;
+}
+
 namespace scim::api {
 
 struct ApiOptions {
@@ -38,7 +42,10 @@ struct ApiOptions {
 
 class ScimApi {
  public:
-  ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options);
+  // Every write also appends its change events to the store's outbox (docs/events.md);
+  // `feed_waiter`, when given, hears of each commit so long-polling feed readers answer at once.
+  ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options,
+          events::FeedWaiter* feed_waiter = nullptr);
   ~ScimApi();
 
   void Handle(http::Request request, http::Responder respond);

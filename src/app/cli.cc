@@ -15,11 +15,6 @@
 
 namespace scim::app {
 
-namespace {
-
-void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
-
-}  // namespace
 
 int TenantCreate(const CommonFlags& flags, const std::string& name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/true);
@@ -72,23 +67,6 @@ int TenantDelete(const CommonFlags& flags, const std::string& name) {
   return kExitOk;
 }
 
-namespace {
-
-// The tenant named `name`, or an exit code after saying why there is none.
-std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name) {
-  auto tenant = store.FindTenant(name);
-  if (!tenant) {
-    PrintError(tenant.error().detail);
-    return std::unexpected(kExitFailure);
-  }
-  if (!*tenant) {
-    PrintError("no tenant named '" + name + "' (see: scimd tenant list)");
-    return std::unexpected(kExitNotFound);
-  }
-  return **tenant;
-}
-
-}  // namespace
 
 int TenantShow(const CommonFlags& flags, const std::string& name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);

@@ -32,5 +32,11 @@ int TokenIssue(const CommonFlags& flags, const std::string& tenant, std::optiona
                const std::string& label);
 int TokenList(const CommonFlags& flags, const std::string& tenant);
 int TokenRevoke(const CommonFlags& flags, const std::string& tenant, const std::string& token_id);
+int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tenant, const std::string& label);
+int ApiKeyList(const CommonFlags& flags);
+int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id);
+// Prints the tenant's events after `after`, one JSON object a line (flushed each), and follows new
+// ones until SIGINT/SIGTERM, then exits 0.
+int EventsTail(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& after);
 
 }  // namespace scim::app

@@ -51,9 +51,11 @@ int main(int argc, char** argv) {
   AddCommonFlags(tenant_show, flags);
   auto* tenant_set = tenant_cmd->add_subcommand(
       "set", "Change a tenant setting: profile (auto, generic, okta, entra, onelogin, jumpcloud, ping), "
-             "compatibility (lenient, strict), unknown_members (server, skip, reject)");
+             "compatibility (lenient, strict), unknown_members (server, skip, reject), notifications (active, "
+             "paused), initial_sync (on, off, or the UTC time it ends)");
   tenant_set->add_option("NAME", name, "Tenant name")->required();
-  tenant_set->add_option("KEY", setting_key, "profile, compatibility or unknown_members")->required();
+  tenant_set->add_option("KEY", setting_key,
+                         "profile, compatibility, unknown_members, notifications or initial_sync")->required();
   tenant_set->add_option("VALUE", setting_value, "The new value")->required();
   AddCommonFlags(tenant_set, flags);
 
@@ -71,6 +73,29 @@ int main(int argc, char** argv) {
   token_revoke->add_option("TENANT", tenant, "Tenant name")->required();
   token_revoke->add_option("TOKEN_ID", token_id, "The token's id as shown by 'token list' (tok_...)")->required();
   AddCommonFlags(token_revoke, flags);
+
+  std::optional<std::string> key_tenant;
+  std::string key_id;
+  auto* apikey_cmd = app.add_subcommand("apikey", "Issue, list and revoke host API keys (the app's key for /api/v1)");
+  apikey_cmd->require_subcommand(1);
+  auto* apikey_issue = apikey_cmd->add_subcommand("issue", "Issue a key; it is printed once, alone on the last line");
+  apikey_issue->add_option("--tenant", key_tenant, "Limit the key to one tenant (default: every tenant)");
+  apikey_issue->add_option("--label", label, "A note to tell keys apart (e.g. 'billing-app')");
+  AddCommonFlags(apikey_issue, flags);
+  auto* apikey_list = apikey_cmd->add_subcommand("list", "List host API keys (never their secrets)");
+  AddCommonFlags(apikey_list, flags);
+  auto* apikey_revoke = apikey_cmd->add_subcommand("revoke", "Revoke a key; the next request using it is refused");
+  apikey_revoke->add_option("KEY_ID", key_id, "The key's id as shown by 'apikey list' (key_...)")->required();
+  AddCommonFlags(apikey_revoke, flags);
+
+  std::optional<std::string> after;
+  auto* events_cmd = app.add_subcommand("events", "Read a tenant's change events");
+  events_cmd->require_subcommand(1);
+  auto* events_tail = events_cmd->add_subcommand(
+      "tail", "Print the tenant's events, one JSON object a line, then follow new ones until interrupted");
+  events_tail->add_option("TENANT", tenant, "Tenant name")->required();
+  events_tail->add_option("--after", after, "Start after this cursor (an event's \"cursor\"; default: the first)");
+  AddCommonFlags(events_tail, flags);
 
   try {
     app.parse(argc, argv);
@@ -94,5 +119,9 @@ int main(int argc, char** argv) {
   if (token_issue->parsed()) return scim::app::TokenIssue(flags, tenant, expires_days, label);
   if (token_list->parsed()) return scim::app::TokenList(flags, tenant);
   if (token_revoke->parsed()) return scim::app::TokenRevoke(flags, tenant, token_id);
+  if (apikey_issue->parsed()) return scim::app::ApiKeyIssue(flags, key_tenant, label);
+  if (apikey_list->parsed()) return scim::app::ApiKeyList(flags);
+  if (apikey_revoke->parsed()) return scim::app::ApiKeyRevoke(flags, key_id);
+  if (events_tail->parsed()) return scim::app::EventsTail(flags, tenant, after);
   return scim::app::kExitUsage;
 }

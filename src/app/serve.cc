@@ -7,11 +7,13 @@
 #include <thread>
 
 #include "api/error_response.h"
+#include "api/host_api.h"
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
 #include "core/json.h"
 #include "core/schema.h"
+#include "events/feed_waiter.h"
 #include "http/server.h"
 
 namespace scim::app {
@@ -90,7 +92,9 @@ int Serve(const ServeFlags& flags) {
   api_options.max_page_size = config.max_page_size;
   api_options.bulk_max_operations = config.bulk_max_operations;
   api_options.bulk_max_payload_bytes = config.max_body_bytes;
-  api::ScimApi scim_api(*env->store, *registry, api_options);
+  events::FeedWaiter feed_waiter(*env->store);
+  api::ScimApi scim_api(*env->store, *registry, api_options, &feed_waiter);
+  api::HostApi host_api(*env->store, feed_waiter);
 
   http::ServerOptions options;
   options.host = listen->first;
@@ -103,7 +107,9 @@ int Serve(const ServeFlags& flags) {
     return api::ErrorResponseForStatus(status, detail);
   };
   if (config.access_log) options.access_log = WriteAccessLog;
-  http::Server server(options, [&scim_api](http::Request request, http::Responder respond) {
+  options.on_stop = [&feed_waiter] { feed_waiter.Stop(); };  // long polls answer now, not after the grace
+  http::Server server(options, [&scim_api, &host_api](http::Request request, http::Responder respond) {
+    if (api::HostApi::Owns(request.path)) return host_api.Handle(std::move(request), std::move(respond));
     scim_api.Handle(std::move(request), std::move(respond));
   });
   if (std::string error = server.Listen(); !error.empty()) {

@@ -66,6 +66,21 @@ core::Result<void> ValidateTenantName(const std::string& name) {
   return {};
 }
 
+void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
+
+std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name) {
+  auto tenant = store.FindTenant(name);
+  if (!tenant) {
+    PrintError(tenant.error().detail);
+    return std::unexpected(kExitFailure);
+  }
+  if (!*tenant) {
+    PrintError("no tenant named '" + name + "' (see: scimd tenant list)");
+    return std::unexpected(kExitNotFound);
+  }
+  return **tenant;
+}
+
 core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::string& name) {
   if (auto valid = ValidateTenantName(name); !valid) return std::unexpected(valid.error());
   storage::Tenant tenant;

@@ -31,6 +31,11 @@ core::Result<void> ValidateTenantName(const std::string& name);
 
 core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::string& name);
 
+// CLI helpers. "scimd: error: MESSAGE" on stderr.
+void PrintError(const std::string& message);
+// The tenant named `name`, or an exit code after saying why there is none.
+std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name);
+
 struct IssuedToken {
   std::string id;
   std::string secret;

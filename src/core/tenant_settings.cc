@@ -23,6 +23,23 @@ std::string ProfileNames() {
   return names;
 }
 
+// YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z: the one form whose text order is time order.
+bool IsUtcTimestamp(std::string_view text) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+  }
+  std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
+  if (fraction.empty()) return true;
+  if (fraction.size() < 2 || fraction.front() != '.') return false;
+  for (char c : fraction.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 std::unexpected<Error> Invalid(std::string_view key, std::string_view value, std::string_view allowed) {
   return Fail(ErrorType::kInvalidValue,
               "setting '" + std::string(key) + "' cannot be '" + std::string(value) + "'; use one of: " + std::string(allowed));
@@ -60,15 +77,37 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "server, skip, reject");
     return {};
   }
+  if (key == "notifications") {
+    if (IEquals(value, "active")) settings.notifications_paused = false;
+    else if (IEquals(value, "paused")) settings.notifications_paused = true;
+    else return Invalid(key, value, "active, paused");
+    return {};
+  }
+  if (key == "initial_sync") {
+    if (IEquals(value, "on") || IEquals(value, "off")) settings.initial_sync = ToLower(value);
+    else if (IsUtcTimestamp(value)) settings.initial_sync = std::string(value);
+    else return Invalid(key, value, "on, off, or the UTC time the window ends (2026-12-31T18:00:00Z)");
+    return {};
+  }
   return Fail(ErrorType::kInvalidValue,
-              "unknown setting '" + std::string(key) + "'; the settings are: profile, compatibility, unknown_members");
+              "unknown setting '" + std::string(key) +
+                  "'; the settings are: profile, compatibility, unknown_members, notifications, initial_sync");
+}
+
+bool TenantSettings::InInitialSync(std::string_view now) const {
+  if (initial_sync == "off") return false;
+  if (initial_sync == "on") return true;
+  // Both are RFC 3339 UTC; compared to the second, where text order is time order.
+  return now.substr(0, 19) < std::string_view(initial_sync).substr(0, 19);
 }
 
 std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const TenantSettings& settings) {
   std::string unknown = !settings.reject_unknown_members ? "server" : *settings.reject_unknown_members ? "reject" : "skip";
   return {{"profile", std::string(ToString(settings.profile))},
           {"compatibility", settings.compatibility == Compatibility::kStrict ? "strict" : "lenient"},
-          {"unknown_members", unknown}};
+          {"unknown_members", unknown},
+          {"notifications", settings.notifications_paused ? "paused" : "active"},
+          {"initial_sync", settings.initial_sync}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

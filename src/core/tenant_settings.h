@@ -24,6 +24,15 @@ struct TenantSettings {
   IdpProfile profile = IdpProfile::kAuto;
   Compatibility compatibility = Compatibility::kLenient;
   std::optional<bool> reject_unknown_members;  // unset: the server's reject_unknown_members
+  // Webhook delivery: paused holds deliveries (events keep accumulating in the outbox and flow, in
+  // order, once active again).
+  bool notifications_paused = false;
+  // The initial-sync window: events written in it carry "initial_sync": true so the app can skip
+  // welcome mail. "off", "on" (until turned off) or an RFC 3339 UTC time it ends at.
+  std::string initial_sync = "off";
+
+  // Whether the window is open at `now` (RFC 3339 UTC).
+  bool InInitialSync(std::string_view now) const;
 };
 
 std::string_view ToString(IdpProfile profile);  // "okta", "entra", ... "auto"
@@ -33,7 +42,8 @@ Result<TenantSettings> ParseTenantSettings(std::string_view json_text);
 std::string DumpTenantSettings(const TenantSettings& settings);
 
 // Sets one setting by the names of docs/cli.md: profile (auto, generic, okta, entra, onelogin,
-// jumpcloud, ping), compatibility (lenient, strict), unknown_members (server, skip, reject).
+// jumpcloud, ping), compatibility (lenient, strict), unknown_members (server, skip, reject),
+// notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

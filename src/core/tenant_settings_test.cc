@@ -44,6 +44,34 @@ TEST(TenantSettings, BadNamesAndValuesSayWhatIsAllowed) {
   EXPECT_EQ(s.profile, IdpProfile::kAuto) << "a refused value changes nothing";
 }
 
+TEST(TenantSettings, NotificationsAndTheInitialSyncWindow) {
+  TenantSettings s;
+  EXPECT_FALSE(s.notifications_paused);
+  EXPECT_FALSE(s.InInitialSync("2026-12-02T10:00:00.000Z"));
+  ASSERT_TRUE(SetTenantSetting(s, "notifications", "paused"));
+  EXPECT_TRUE(s.notifications_paused);
+  ASSERT_TRUE(SetTenantSetting(s, "initial_sync", "on"));
+  EXPECT_TRUE(s.InInitialSync("2026-12-02T10:00:00.000Z"));
+  ASSERT_TRUE(SetTenantSetting(s, "initial_sync", "2026-12-03T00:00:00Z"));
+  EXPECT_TRUE(s.InInitialSync("2026-12-02T23:59:59.999Z"));
+  EXPECT_FALSE(s.InInitialSync("2026-12-03T00:00:00.000Z")) << "the window ends at its end time";
+  auto stored = DumpTenantSettings(s);
+  EXPECT_EQ(stored, R"({"notifications":"paused","initial_sync":"2026-12-03T00:00:00Z"})");
+  auto back = ParseTenantSettings(stored);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->notifications_paused);
+  EXPECT_EQ(back->initial_sync, "2026-12-03T00:00:00Z");
+
+  for (const char* bad : {"tomorrow", "2026-12-03", "2026-12-03T00:00:00", "2026-12-03T00:00:00+01:00",
+                          "2026-12-03T00:00:00.Z", "2026-1x-03T00:00:00Z"}) {
+    auto r = SetTenantSetting(s, "initial_sync", bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().detail.find("on, off"), std::string::npos);
+  }
+  EXPECT_FALSE(SetTenantSetting(s, "notifications", "muted"));
+  EXPECT_EQ(s.initial_sync, "2026-12-03T00:00:00Z") << "a refused value changes nothing";
+}
+
 TEST(IdentifyClient, ConfiguredThenUserAgentThenDialect) {
   QuirkLog none;
   QuirkLog entra_ops;

@@ -978,6 +978,7 @@ void ServerCore::Stop() {
 void ServerCore::DoStop() {
   error_code ignored;
   acceptor_.close(ignored);
+  if (options_.on_stop) options_.on_stop();
   backoff_timer_.cancel();
   if (signals_) signals_->cancel(ignored);
   work_.reset();

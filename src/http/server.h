@@ -103,6 +103,9 @@ struct ServerOptions {
   std::chrono::seconds handler_timeout{60};     // Responder not called by then: 503, close
   std::chrono::seconds shutdown_grace{20};      // in-flight requests get this long on Stop()
   std::function<void(const AccessLogEntry&)> access_log;  // may be empty
+  // Called once when a graceful stop begins (on an I/O thread), so that requests the application
+  // holds on purpose (long polls) can be answered now rather than at the end of the grace period.
+  std::function<void()> on_stop;                // may be empty
   ErrorResponder error_responder;               // required
 };
 

@@ -2,10 +2,18 @@
 #include "storage/store.h"
 
 #include <future>
+#include <string>
 
 namespace scim::storage {
 
 const char* KindName(Kind kind) { return kind == Kind::kUser ? "User" : "Group"; }
+
+std::string EventJson(const StoredEvent& event) {
+  std::string text = "{\"cursor\":\"" + std::to_string(event.seq) + "\"";
+  if (event.body.size() > 2) text += "," + event.body.substr(1);  // the body's members and its '}'
+  else text += "}";
+  return text;
+}
 
 Result<void> Store::WriteSync(WriteFn fn) {
   std::promise<Result<void>> promise;

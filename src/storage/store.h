@@ -123,9 +123,64 @@ struct ListResult {
   std::optional<std::string> previous_cursor;  // cursor paging: set when this is not the first page
 };
 
+// A member as a membership change names it.
+struct MemberRef {
+  std::string value;
+  Kind kind = Kind::kUser;
+};
+
 struct MemberChangeResult {
   bool changed = false;
   std::vector<std::string> unknown_members;  // ids that name no user or group of the tenant
+  std::vector<MemberRef> added;              // in the order they were added
+  std::vector<MemberRef> removed;
+};
+
+// What deleting a resource did.
+struct DeleteResult {
+  bool found = false;
+  std::vector<std::string> left_groups;  // the groups the deleted resource was a member of
+};
+
+// ---- the outbox (events) ------------------------------------------------------------------------
+
+// A change event as the outbox keeps it, written in the same transaction as the change. `body` is
+// the event's JSON object without its cursor: the cursor is the store's sequence number, given out
+// in commit order and spliced in when the event is read.
+struct EventRow {
+  std::string id;    // "evt_…", stable across redeliveries
+  std::string type;  // core::EventTypeName
+  std::string time;  // RFC 3339
+  Kind kind = Kind::kUser;
+  std::string resource_id;
+  std::string body;  // JSON object text
+};
+
+struct StoredEvent {
+  int64_t seq = 0;  // the cursor: strictly increasing per store, in commit order, never reused
+  TenantId tenant;
+  std::string id;
+  std::string type;
+  Kind kind = Kind::kUser;
+  std::string resource_id;
+  std::string body;
+};
+
+// The event as the feed and webhooks show it: `body` with "cursor" first.
+std::string EventJson(const StoredEvent& event);
+
+// ---- host API keys ------------------------------------------------------------------------------
+
+// A key for the vendor's app (the host API: change feed, directory reads). Never a SCIM
+// credential. A key without a tenant may read every tenant.
+struct ApiKeyRecord {
+  std::string id;  // public identifier ("key_…")
+  std::optional<TenantId> tenant;
+  std::string tenant_name;  // empty for an all-tenants key
+  std::string label;
+  std::string created;
+  std::optional<std::string> last_used;
+  std::optional<std::string> revoked;
 };
 
 // What a write transaction function may do. Only valid inside Store::Write's function.
@@ -143,10 +198,12 @@ class WriteTxn {
   virtual Result<void> Touch(TenantId tenant, Kind kind, const std::string& id, const std::string& last_modified,
                              int64_t version) = 0;
   // Deletes the resource and every membership row that names it; groups that lose a member get
-  // `now` as lastModified and a new version. Returns false when absent.
-  virtual Result<bool> Delete(TenantId tenant, Kind kind, const std::string& id, const std::string& now) = 0;
+  // `now` as lastModified and a new version (they are listed in the result). found = false when
+  // absent.
+  virtual Result<DeleteResult> Delete(TenantId tenant, Kind kind, const std::string& id, const std::string& now) = 0;
   // Applies `ops` in order to the group's membership rows. Members that name no resource of the
   // tenant are skipped and listed in the result, or, when `reject_unknown`, fail with kInvalidValue.
+  // The result lists the members actually added and removed (a no-op names nobody).
   virtual Result<MemberChangeResult> ApplyMemberOps(TenantId tenant, const std::string& group_id,
                                                     const std::vector<core::MemberOp>& ops, bool reject_unknown) = 0;
 
@@ -158,6 +215,15 @@ class WriteTxn {
   virtual Result<void> InsertToken(const TokenRecord& token, const std::string& hash) = 0;
   virtual Result<bool> RevokeToken(TenantId tenant, const std::string& token_id, const std::string& when) = 0;
   virtual Result<void> TouchToken(const std::string& token_id, const std::string& when) = 0;
+
+  // The outbox: appended in the transaction of the change it describes.
+  virtual Result<void> AppendEvent(TenantId tenant, const EventRow& event) = 0;
+
+  // Host API keys. `hash` is auth::HashTokenSecret of the secret.
+  virtual Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) = 0;
+  // Returns false when there is no such key.
+  virtual Result<bool> RevokeApiKey(const std::string& key_id, const std::string& when) = 0;
+  virtual Result<void> TouchApiKey(const std::string& key_id, const std::string& when) = 0;
 };
 
 using WriteFn = std::function<Result<void>(WriteTxn&)>;
@@ -195,6 +261,17 @@ class Store {
                                           const core::SchemaRegistry& registry, const ListRequest& request) = 0;
   virtual Result<std::vector<MemberRow>> Members(TenantId tenant, const std::string& group_id) = 0;
   virtual Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) = 0;
+
+  // The change feed: the tenant's events with seq > `after`, in seq order, at most `limit`. Seqs
+  // are given out in commit order, so a reader that resumes after the last seq it saw misses
+  // nothing and sees nothing twice.
+  virtual Result<std::vector<StoredEvent>> EventsAfter(TenantId tenant, int64_t after, int64_t limit) = 0;
+  // The tenant's newest event seq (0: none yet).
+  virtual Result<int64_t> LastEventSeq(TenantId tenant) = 0;
+
+  // Host API keys; revoked keys are returned with `revoked` set.
+  virtual Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) = 0;
+  virtual Result<std::vector<ApiKeyRecord>> ListApiKeys() = 0;
   // GroupsOf for each of `member_ids` in one query (a page of users): element i is member_ids[i]'s.
   virtual Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
                                                                   const std::vector<std::string>& member_ids) = 0;

@@ -90,6 +90,31 @@ CREATE INDEX memberships_member ON memberships(tenant_id, member_id);
     R"sql(
 CREATE INDEX resources_tenant_kind ON resources(tenant_id, kind);
 )sql",
+    // 3: the outbox of change events (seq is the feed's cursor: AUTOINCREMENT, so never reused even
+    // when the newest events are purged) and host API keys.
+    R"sql(
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  time TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  resource_id TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  last_used TEXT,
+  revoked TEXT
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -116,6 +141,21 @@ TokenRecord ReadToken(const Statement& s) {
 constexpr const char* kTokenSelect =
     "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked, n.settings "
     "FROM tokens t JOIN tenants n ON n.id = t.tenant_id ";
+
+ApiKeyRecord ReadApiKey(const Statement& s) {
+  ApiKeyRecord k;
+  k.id = s.Text(0);
+  if (!s.IsNull(1)) k.tenant = TenantId{s.Int(1)};
+  k.tenant_name = s.OptionalText(2).value_or("");
+  k.label = s.Text(3);
+  k.created = s.Text(4);
+  k.last_used = s.OptionalText(5);
+  k.revoked = s.OptionalText(6);
+  return k;
+}
+constexpr const char* kApiKeySelect =
+    "SELECT k.id, k.tenant_id, n.name, k.label, k.created, k.last_used, k.revoked "
+    "FROM api_keys k LEFT JOIN tenants n ON n.id = k.tenant_id ";
 
 Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id) {
   auto s = db.Prepare(std::string("SELECT ") + kResourceColumns +
@@ -331,10 +371,17 @@ class SqliteWriteTxn final : public WriteTxn {
     return {};
   }
 
-  Result<bool> Delete(TenantId tenant, Kind kind, const std::string& id, const std::string& now) override {
+  Result<DeleteResult> Delete(TenantId tenant, Kind kind, const std::string& id, const std::string& now) override {
+    DeleteResult result;
     auto seq = Seq(tenant, kind, id);
     if (!seq) return std::unexpected(seq.error());
-    if (!*seq) return false;
+    if (!*seq) return result;
+    result.found = true;
+    auto left = Query<std::string>(
+        db_, "SELECT group_id FROM memberships WHERE tenant_id = ?1 AND member_id = ?2 ORDER BY group_id",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, id); }, [](const Statement& s) { return s.Text(0); });
+    if (!left) return std::unexpected(left.error());
+    result.left_groups = std::move(*left);
     // Groups that lose this member change too.
     auto touch = db_.Prepare(
         "UPDATE resources SET version = version + 1, last_modified = ?3 WHERE tenant_id = ?1 AND kind = 2 AND id IN "
@@ -355,7 +402,7 @@ class SqliteWriteTxn final : public WriteTxn {
       s->Bind(1, **seq);
       if (auto r = s->Run(); !r) return std::unexpected(r.error());
     }
-    return true;
+    return result;
   }
 
   Result<MemberChangeResult> ApplyMemberOps(TenantId tenant, const std::string& group_id,
@@ -435,6 +482,7 @@ class SqliteWriteTxn final : public WriteTxn {
     for (const char* sql :
          {"DELETE FROM resource_emails WHERE tenant_id = ?1", "DELETE FROM memberships WHERE tenant_id = ?1",
           "DELETE FROM resources WHERE tenant_id = ?1", "DELETE FROM tokens WHERE tenant_id = ?1",
+          "DELETE FROM events WHERE tenant_id = ?1", "DELETE FROM api_keys WHERE tenant_id = ?1",
           "DELETE FROM tenants WHERE id = ?1"}) {
       auto d = db_.Prepare(sql);
       if (!d) return std::unexpected(d.error());
@@ -467,6 +515,40 @@ class SqliteWriteTxn final : public WriteTxn {
     auto s = db_.Prepare("UPDATE tokens SET last_used = ?2 WHERE id = ?1");
     if (!s) return std::unexpected(s.error());
     s->Bind(1, token_id).Bind(2, when);
+    return s->Run();
+  }
+
+  Result<void> AppendEvent(TenantId tenant, const EventRow& event) override {
+    auto s = db_.Prepare(
+        "INSERT INTO events (tenant_id, id, type, time, kind, resource_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, event.id).Bind(3, event.type).Bind(4, event.time);
+    s->Bind(5, int64_t{static_cast<int>(event.kind)}).Bind(6, event.resource_id).Bind(7, event.body);
+    return s->Run();
+  }
+
+  Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) override {
+    auto s = db_.Prepare("INSERT INTO api_keys (id, tenant_id, hash, label, created) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, key.id);
+    if (key.tenant) s->Bind(2, key.tenant->value);
+    else s->BindNull(2);
+    s->Bind(3, hash).Bind(4, key.label).Bind(5, key.created);
+    return s->Run();
+  }
+
+  Result<bool> RevokeApiKey(const std::string& key_id, const std::string& when) override {
+    auto s = db_.Prepare("UPDATE api_keys SET revoked = COALESCE(revoked, ?2) WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, key_id).Bind(2, when);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<void> TouchApiKey(const std::string& key_id, const std::string& when) override {
+    auto s = db_.Prepare("UPDATE api_keys SET last_used = ?2 WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, key_id).Bind(2, when);
     return s->Run();
   }
 
@@ -551,26 +633,36 @@ class SqliteWriteTxn final : public WriteTxn {
     if (!s) return std::unexpected(s.error());
     s->Bind(1, tenant.value).Bind(2, group_id).Bind(3, member.value).Bind(4, int64_t{static_cast<int>(**kind)});
     if (auto r = s->Run(); !r) return r;
-    if (db_.Changes() > 0) result.changed = true;
+    if (db_.Changes() > 0) {
+      result.changed = true;
+      result.added.push_back({member.value, **kind});
+    }
     return {};
   }
 
   Result<void> RemoveMember(TenantId tenant, const std::string& group_id, const std::string& member_id,
                             MemberChangeResult& result) {
-    auto s = db_.Prepare("DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3");
+    auto s = db_.Prepare(
+        "DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3 RETURNING member_kind");
     if (!s) return std::unexpected(s.error());
     s->Bind(1, tenant.value).Bind(2, group_id).Bind(3, member_id);
-    if (auto r = s->Run(); !r) return r;
-    if (db_.Changes() > 0) result.changed = true;
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+      result.changed = true;
+      result.removed.push_back({member_id, static_cast<Kind>(s->Int(0))});
+    }
     return {};
   }
 
   Result<void> RemoveAll(TenantId tenant, const std::string& group_id, MemberChangeResult& result) {
-    auto s = db_.Prepare("DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2");
-    if (!s) return std::unexpected(s.error());
-    s->Bind(1, tenant.value).Bind(2, group_id);
-    if (auto r = s->Run(); !r) return r;
-    if (db_.Changes() > 0) result.changed = true;
+    auto removed = Query<MemberRef>(
+        db_, "DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2 RETURNING member_id, member_kind",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, group_id); },
+        [](const Statement& s) { return MemberRef{s.Text(0), static_cast<Kind>(s.Int(1))}; });
+    if (!removed) return std::unexpected(removed.error());
+    if (!removed->empty()) result.changed = true;
+    for (auto& member : *removed) result.removed.push_back(std::move(member));
     return {};
   }
 
@@ -795,6 +887,47 @@ class SqliteStore final : public Store {
       if (it != index.end()) out[it->second].push_back(std::move(row.group));
     }
     return out;
+  }
+
+  Result<std::vector<StoredEvent>> EventsAfter(TenantId tenant, int64_t after, int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<StoredEvent>(
+        *db->connection,
+        "SELECT seq, tenant_id, id, type, kind, resource_id, body FROM events WHERE tenant_id = ?1 AND seq > ?2 "
+        "ORDER BY seq LIMIT ?3",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, after).Bind(3, limit); },
+        [](const Statement& s) {
+          return StoredEvent{s.Int(0), TenantId{s.Int(1)}, s.Text(2), s.Text(3), static_cast<Kind>(s.Int(4)),
+                             s.Text(5), s.Text(6)};
+        });
+  }
+
+  Result<int64_t> LastEventSeq(TenantId tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto rows = Query<int64_t>(
+        *db->connection, "SELECT COALESCE(max(seq), 0) FROM events WHERE tenant_id = ?1",
+        [&](Statement& s) { s.Bind(1, tenant.value); }, [](const Statement& s) { return s.Int(0); });
+    if (!rows) return std::unexpected(rows.error());
+    return rows->empty() ? 0 : rows->front();
+  }
+
+  Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto rows = Query<ApiKeyRecord>(*db->connection, std::string(kApiKeySelect) + "WHERE k.hash = ?1",
+                                    [&](Statement& s) { s.Bind(1, hash); }, ReadApiKey);
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<ApiKeyRecord>();
+    return std::optional<ApiKeyRecord>(std::move(rows->front()));
+  }
+
+  Result<std::vector<ApiKeyRecord>> ListApiKeys() override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<ApiKeyRecord>(*db->connection, std::string(kApiKeySelect) + "ORDER BY k.created, k.id",
+                               [](Statement&) {}, ReadApiKey);
   }
 
   Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) override {

@@ -175,13 +175,26 @@ TEST_F(SqliteStoreTest, MembershipIsSetAlgebra) {
   EXPECT_EQ(added->unknown_members, (std::vector<std::string>{"nope", "foreign"}));
   EXPECT_EQ(MemberIds("g"), (std::vector<std::string>{"u0", "u1"}));
 
+  ASSERT_EQ(added->added.size(), 2u);
+  EXPECT_EQ(added->added[0].value, "u0");
+  EXPECT_EQ(added->added[1].kind, Kind::kUser);
+
   auto again = Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"u0", ""}}, nullptr}});
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->changed) << "adding a present member changes nothing";
+  EXPECT_TRUE(again->added.empty());
 
-  ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kReplaceAll, {{"u1", ""}, {"u2", ""}, {"u3", ""}}, nullptr},
-                            MemberOp{MemberOp::Kind::kRemove, {{"u3", ""}}, nullptr}}));
+  auto replaced = Members("g", {MemberOp{MemberOp::Kind::kReplaceAll, {{"u1", ""}, {"u2", ""}, {"u3", ""}}, nullptr},
+                                MemberOp{MemberOp::Kind::kRemove, {{"u3", ""}}, nullptr}});
+  ASSERT_TRUE(replaced);
   EXPECT_EQ(MemberIds("g"), (std::vector<std::string>{"u1", "u2"}));
+  // What actually happened, in order: u0 out, u2 and u3 in, u3 out again.
+  ASSERT_EQ(replaced->added.size(), 2u);
+  EXPECT_EQ(replaced->added[0].value, "u2");
+  EXPECT_EQ(replaced->added[1].value, "u3");
+  ASSERT_EQ(replaced->removed.size(), 2u);
+  EXPECT_EQ(replaced->removed[0].value, "u0");
+  EXPECT_EQ(replaced->removed[1].value, "u3");
 
   auto filter = core::ParseFilter(R"(value eq "u1")");
   ASSERT_TRUE(filter);
@@ -233,7 +246,8 @@ TEST_F(SqliteStoreTest, DeletingAUserRemovesItFromGroupsAndBumpsThem) {
   auto r = store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
     auto d = txn.Delete(tenant_, Kind::kUser, "u0", "2026-02-02T00:00:00.000Z");
     if (!d) return std::unexpected(d.error());
-    EXPECT_TRUE(*d);
+    EXPECT_TRUE(d->found);
+    EXPECT_EQ(d->left_groups, std::vector<std::string>{"g"});
     return {};
   });
   ASSERT_TRUE(r);
@@ -381,6 +395,72 @@ TEST_F(SqliteStoreTest, CursorPagesWalkEveryRowOnceInBothDirections) {
   auto page = store_->List(tenant_, {Scope(Kind::kUser)}, *registry_, tampered);
   ASSERT_FALSE(page);
   EXPECT_EQ(page.error().type, core::ErrorType::kInvalidCursor);
+}
+
+TEST_F(SqliteStoreTest, EventsAreReadInCommitOrderPerTenantAndRolledBackOnesNeverAppear) {
+  auto append = [&](TenantId tenant, const std::string& id, bool fail_after) {
+    return store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+      EventRow event{id, "user.created", "2026-01-01T00:00:00.000Z", Kind::kUser, "u-" + id,
+                     R"({"id":")" + id + R"(","type":"user.created"})"};
+      if (auto r = txn.AppendEvent(tenant, event); !r) return r;
+      if (fail_after) return core::Fail(core::ErrorType::kConflict, "the change failed after its event was written");
+      return {};
+    });
+  };
+  ASSERT_TRUE(append(tenant_, "e1", false));
+  ASSERT_TRUE(append(other_, "x1", false));
+  ASSERT_FALSE(append(tenant_, "lost", true));
+  ASSERT_TRUE(append(tenant_, "e2", false));
+
+  auto events = store_->EventsAfter(tenant_, 0, 10);
+  ASSERT_TRUE(events) << events.error().detail;
+  ASSERT_EQ(events->size(), 2u) << "the other tenant's event and the rolled-back one are not in the feed";
+  EXPECT_EQ((*events)[0].id, "e1");
+  EXPECT_EQ((*events)[1].id, "e2");
+  EXPECT_LT((*events)[0].seq, (*events)[1].seq);
+  EXPECT_EQ(EventJson((*events)[0]),
+            R"({"cursor":")" + std::to_string((*events)[0].seq) + R"(","id":"e1","type":"user.created"})");
+
+  auto rest = store_->EventsAfter(tenant_, (*events)[0].seq, 10);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().id, "e2");
+  auto last = store_->LastEventSeq(tenant_);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, (*events)[1].seq);
+  auto none = store_->LastEventSeq(MakeTenant("empty"));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0);
+}
+
+TEST_F(SqliteStoreTest, ApiKeysAreFoundByHashAndRevoked) {
+  ApiKeyRecord all{"key_all", std::nullopt, "", "ops", "2026-01-01T00:00:00.000Z", std::nullopt, std::nullopt};
+  ApiKeyRecord one{"key_one", tenant_, "", "app", "2026-01-01T00:00:01.000Z", std::nullopt, std::nullopt};
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertApiKey(all, "hash-all"); }));
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertApiKey(one, "hash-one"); }));
+  auto found = store_->FindApiKeyByHash("hash-one");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, "key_one");
+  ASSERT_TRUE((*found)->tenant);
+  EXPECT_EQ((*found)->tenant->value, tenant_.value);
+  EXPECT_EQ((*found)->tenant_name, "acme");
+  auto global = store_->FindApiKeyByHash("hash-all");
+  ASSERT_TRUE(global && *global);
+  EXPECT_FALSE((*global)->tenant);
+  EXPECT_FALSE(*store_->FindApiKeyByHash("nope"));
+
+  bool revoked = false;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.RevokeApiKey("key_one", "2026-01-02T00:00:00.000Z");
+    if (!r) return std::unexpected(r.error());
+    revoked = *r;
+    return {};
+  }));
+  EXPECT_TRUE(revoked);
+  EXPECT_TRUE((*store_->FindApiKeyByHash("hash-one"))->revoked);
+  auto keys = store_->ListApiKeys();
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 2u);
 }
 
 TEST_F(SqliteStoreTest, ReopenRefusesANewerSchema) {
