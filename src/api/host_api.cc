@@ -9,8 +9,11 @@
 #include "api/query.h"
 #include "api/scim_api.h"
 #include "auth/api_key.h"
+#include "auth/crypto.h"
 #include "core/json.h"
+#include "core/time.h"
 #include "events/feed_waiter.h"
+#include "events/webhooks.h"
 
 namespace scim::api {
 namespace {
@@ -23,9 +26,11 @@ constexpr int64_t kDefaultLimit = 100;
 constexpr int64_t kMaxLimit = 1000;
 constexpr int64_t kMaxWaitSeconds = 30;
 
-http::Response JsonOk(std::string body) {
+using core::Json;
+
+http::Response JsonOk(std::string body, int status = 200) {
   http::Response response;
-  response.status = 200;
+  response.status = status;
   response.headers.emplace_back("Content-Type", "application/json");
   response.headers.emplace_back("Cache-Control", "no-store");
   response.body = std::move(body);
@@ -88,11 +93,60 @@ Result<FeedQuery> ParseFeedQuery(std::string_view query) {
   return feed;
 }
 
+Json WebhookJson(const storage::WebhookRecord& webhook) {
+  Json types = Json::array();
+  for (const auto& t : webhook.event_types) types.push_back(t);
+  Json json = {{"id", webhook.id}, {"url", webhook.url}, {"events", types}, {"created", webhook.created}};
+  if (webhook.previous_secret_until) json["previous_secret_signs_until"] = *webhook.previous_secret_until;
+  return json;
+}
+
+Json DeliveryJson(const storage::DeliveryRecord& d) {
+  Json json = {{"id", d.id},
+               {"webhook", d.webhook_id},
+               {"event", {{"id", d.event_id}, {"type", d.event_type}, {"cursor", std::to_string(d.event_seq)}}},
+               {"state", storage::DeliveryStateName(d.state)},
+               {"attempts", d.attempts}};
+  if (d.state == storage::DeliveryState::kPending) {
+    json["next_attempt"] = core::FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(d.next_attempt_ms)));
+  }
+  json["last_status"] = d.last_status ? Json(*d.last_status) : Json(nullptr);
+  json["last_error"] = d.last_error;
+  json["last_attempt"] = d.last_attempt ? Json(*d.last_attempt) : Json(nullptr);
+  json["delivered"] = d.delivered ? Json(*d.delivered) : Json(nullptr);
+  return json;
+}
+
+http::Response MethodNotAllowed(std::string_view allowed) {
+  http::Response response = ErrorResponse(
+      {ErrorType::kMethodNotAllowed, "Allowed here: " + std::string(allowed)});
+  response.headers.emplace_back("Allow", std::string(allowed));
+  return response;
+}
+
+http::Response NoContent(int status) {
+  http::Response response;
+  response.status = status;
+  return response;
+}
+
+Result<int64_t> DeliveryId(const std::string& text) {
+  auto id = IntegerParam("delivery id", text, 1, INT64_MAX);
+  if (!id) return core::Fail(ErrorType::kNotFound, "No delivery '" + text.substr(0, 64) + "'");
+  return id;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 struct HostApi::Impl {
   storage::Store& store;
   events::FeedWaiter& feed_waiter;
+  std::function<void()> deliveries_queued;
 
   void Handle(http::Request request, http::Responder respond) {
     auto reply_error = [&](const core::Error& error) {
@@ -112,15 +166,195 @@ struct HostApi::Impl {
     if (!*tenant || !auth::ApiKeyCovers(*key, (*tenant)->id)) {
       return reply_error({ErrorType::kNotFound, "No tenant '" + segments[1].substr(0, 64) + "' for this API key"});
     }
-    if (segments.size() == 3 && segments[2] == "events") {
-      if (request.method != "GET" && request.method != "HEAD") {
-        http::Response response = ErrorResponse({ErrorType::kMethodNotAllowed, "The feed is read with GET"});
-        response.headers.emplace_back("Allow", "GET");
-        return respond(std::move(response));
+    const storage::Tenant& t = **tenant;
+    const std::string& method = request.method;
+    bool get = method == "GET" || method == "HEAD";
+    std::vector<std::string> rest(segments.begin() + 2, segments.end());
+    if (rest.size() == 1 && rest[0] == "events") {
+      if (!get) return respond(MethodNotAllowed("GET"));
+      return Feed(t.id, request.query, std::move(respond));
+    }
+    if (!rest.empty() && rest[0] == "webhooks") {
+      if (rest.size() == 1) {
+        if (get) return respond(ListWebhooks(t));
+        if (method == "POST") return respond(AddWebhook(t, request.body));
+        return respond(MethodNotAllowed("GET, POST"));
       }
-      return Feed((*tenant)->id, request.query, std::move(respond));
+      if (rest.size() == 2) {
+        if (get) return respond(GetWebhook(t, rest[1]));
+        if (method == "DELETE") return respond(RemoveWebhook(t, rest[1]));
+        return respond(MethodNotAllowed("GET, DELETE"));
+      }
+      if (rest.size() == 3 && rest[2] == "rotate") {
+        if (method != "POST") return respond(MethodNotAllowed("POST"));
+        return respond(RotateWebhook(t, rest[1]));
+      }
+    }
+    if (!rest.empty() && rest[0] == "deliveries") {
+      if (rest.size() == 1) {
+        if (!get) return respond(MethodNotAllowed("GET"));
+        return respond(ListDeliveries(t, request.query));
+      }
+      if (rest.size() == 2) {
+        if (!get) return respond(MethodNotAllowed("GET"));
+        return respond(GetDelivery(t, rest[1]));
+      }
+      if (rest.size() == 3 && rest[2] == "redeliver") {
+        if (method != "POST") return respond(MethodNotAllowed("POST"));
+        return respond(Redeliver(t, rest[1]));
+      }
     }
     reply_error({ErrorType::kNotFound, "No such endpoint: " + request.path});
+  }
+
+  // ---- webhooks --------------------------------------------------------------------------------
+
+  http::Response ListWebhooks(const storage::Tenant& tenant) {
+    auto webhooks = store.ListWebhooks(tenant.id);
+    if (!webhooks) return ErrorResponse(webhooks.error());
+    Json list = Json::array();
+    for (const auto& w : *webhooks) list.push_back(WebhookJson(w));
+    return JsonOk(core::DumpJson(Json{{"webhooks", list}}));
+  }
+
+  Result<storage::WebhookRecord> FindWebhook(const storage::Tenant& tenant, const std::string& id) {
+    auto webhooks = store.ListWebhooks(tenant.id);
+    if (!webhooks) return std::unexpected(webhooks.error());
+    for (auto& w : *webhooks) {
+      if (w.id == id) return std::move(w);
+    }
+    return core::Fail(ErrorType::kNotFound, "No webhook '" + id.substr(0, 64) + "' in tenant '" + tenant.name + "'");
+  }
+
+  http::Response GetWebhook(const storage::Tenant& tenant, const std::string& id) {
+    auto webhook = FindWebhook(tenant, id);
+    if (!webhook) return ErrorResponse(webhook.error());
+    return JsonOk(core::DumpJson(WebhookJson(*webhook)));
+  }
+
+  http::Response AddWebhook(const storage::Tenant& tenant, std::string_view body) {
+    auto json = core::ParseJson(body);
+    if (!json) return ErrorResponse(json.error());
+    if (!json->is_object()) return ErrorResponse({ErrorType::kInvalidSyntax, R"(Send {"url": "...", "events": [...]})"});
+    std::string url;
+    std::vector<std::string> types;
+    for (auto it = json->begin(); it != json->end(); ++it) {
+      if (it.key() == "url" && it->is_string()) {
+        url = it->get<std::string>();
+      } else if (it.key() == "events" && it->is_array()) {
+        for (const auto& type : *it) {
+          if (!type.is_string()) return ErrorResponse({ErrorType::kInvalidValue, "'events' lists event type names"});
+          types.push_back(type.get<std::string>());
+        }
+      } else {
+        return ErrorResponse({ErrorType::kInvalidValue, "Unexpected member '" + it.key().substr(0, 64) +
+                                                            "'; a webhook has a string 'url' and an array 'events'"});
+      }
+    }
+    if (url.empty()) return ErrorResponse({ErrorType::kInvalidValue, "'url' is required"});
+    auto webhook = events::NewWebhook(tenant, url, types, NowRfc3339());
+    if (!webhook) return ErrorResponse(webhook.error());
+    auto r = store.WriteSync([&](storage::WriteTxn& txn) { return txn.InsertWebhook(*webhook); });
+    if (!r) return ErrorResponse(r.error());
+    Json created = WebhookJson(*webhook);
+    created["secret"] = webhook->secret;  // shown this once
+    return JsonOk(core::DumpJson(created), 201);
+  }
+
+  // Runs a change that says whether the webhook or delivery existed; `missing` when it did not.
+  Result<void> Change(const std::function<Result<bool>(storage::WriteTxn&)>& change, const core::Error& missing) {
+    bool found = false;
+    auto r = store.WriteSync([&](storage::WriteTxn& txn) -> Result<void> {
+      auto done = change(txn);
+      if (!done) return std::unexpected(done.error());
+      found = *done;
+      return {};
+    });
+    if (!r) return r;
+    if (!found) return std::unexpected(missing);
+    return {};
+  }
+
+  http::Response RemoveWebhook(const storage::Tenant& tenant, const std::string& id) {
+    auto r = Change([&](storage::WriteTxn& txn) { return txn.DeleteWebhook(tenant.id, id); },
+                    {ErrorType::kNotFound, "No webhook '" + id.substr(0, 64) + "' in tenant '" + tenant.name + "'"});
+    if (!r) return ErrorResponse(r.error());
+    return NoContent(204);
+  }
+
+  http::Response RotateWebhook(const storage::Tenant& tenant, const std::string& id) {
+    std::string secret = auth::NewWebhookSecret();
+    std::string until = core::FormatRfc3339(std::chrono::system_clock::now() +
+                                            std::chrono::hours(events::kSecretOverlapHours));
+    auto r = Change([&](storage::WriteTxn& txn) { return txn.RotateWebhookSecret(tenant.id, id, secret, until); },
+                    {ErrorType::kNotFound, "No webhook '" + id.substr(0, 64) + "' in tenant '" + tenant.name + "'"});
+    if (!r) return ErrorResponse(r.error());
+    return JsonOk(core::DumpJson(Json{{"id", id}, {"secret", secret}, {"previous_secret_signs_until", until}}));
+  }
+
+  // ---- deliveries ------------------------------------------------------------------------------
+
+  http::Response ListDeliveries(const storage::Tenant& tenant, std::string_view query) {
+    auto pairs = ParseQuery(query);
+    if (!pairs) return ErrorResponse(pairs.error());
+    std::optional<std::string> webhook;
+    std::optional<storage::DeliveryState> state;
+    int64_t limit = kDefaultLimit;
+    for (const auto& [name, value] : *pairs) {
+      if (name == "webhook") {
+        webhook = value;
+      } else if (name == "state") {
+        for (auto s : {storage::DeliveryState::kPending, storage::DeliveryState::kDelivered,
+                       storage::DeliveryState::kDead}) {
+          if (value == storage::DeliveryStateName(s)) state = s;
+        }
+        if (!state) return ErrorResponse({ErrorType::kBadRequest, "'state' is pending, delivered or dead"});
+      } else if (name == "limit") {
+        auto parsed = IntegerParam("limit", value, 1, kMaxLimit);
+        if (!parsed) return ErrorResponse(parsed.error());
+        limit = *parsed;
+      } else {
+        return ErrorResponse({ErrorType::kBadRequest, "Unknown parameter '" + name.substr(0, 64) +
+                                                          "'; deliveries take webhook, state and limit"});
+      }
+    }
+    auto deliveries = store.ListDeliveries(tenant.id, webhook, state, limit);
+    if (!deliveries) return ErrorResponse(deliveries.error());
+    Json list = Json::array();
+    for (const auto& d : *deliveries) list.push_back(DeliveryJson(d));
+    return JsonOk(core::DumpJson(Json{{"deliveries", list}}));
+  }
+
+  http::Response GetDelivery(const storage::Tenant& tenant, const std::string& id_text) {
+    auto id = DeliveryId(id_text);
+    if (!id) return ErrorResponse(id.error());
+    auto attempts = store.DeliveryAttempts(tenant.id, *id);
+    if (!attempts) return ErrorResponse(attempts.error());
+    auto delivery = store.FindDelivery(tenant.id, *id);
+    if (!delivery) return ErrorResponse(delivery.error());
+    if (!*delivery) return ErrorResponse({ErrorType::kNotFound, "No delivery '" + id_text.substr(0, 64) + "'"});
+    Json json = DeliveryJson(**delivery);
+    Json log = Json::array();
+    for (const auto& a : *attempts) {
+      log.push_back({{"time", a.time},
+                     {"status", a.status ? Json(a.status) : Json(nullptr)},
+                     {"error", a.error},
+                     {"duration_ms", a.duration_ms},
+                     {"response", a.response}});
+    }
+    json["log"] = std::move(log);
+    return JsonOk(core::DumpJson(json));
+  }
+
+  http::Response Redeliver(const storage::Tenant& tenant, const std::string& id_text) {
+    auto id = DeliveryId(id_text);
+    if (!id) return ErrorResponse(id.error());
+    int64_t now_ms = NowMs();
+    auto r = Change([&](storage::WriteTxn& txn) { return txn.Redeliver(tenant.id, *id, now_ms); },
+                    {ErrorType::kNotFound, "No delivery '" + id_text.substr(0, 64) + "'"});
+    if (!r) return ErrorResponse(r.error());
+    if (deliveries_queued) deliveries_queued();
+    return NoContent(202);
   }
 
   void Feed(storage::TenantId tenant, std::string_view query, http::Responder respond) {
@@ -149,8 +383,8 @@ struct HostApi::Impl {
   }
 };
 
-HostApi::HostApi(storage::Store& store, events::FeedWaiter& feed_waiter)
-    : impl_(std::make_unique<Impl>(Impl{store, feed_waiter})) {}
+HostApi::HostApi(storage::Store& store, events::FeedWaiter& feed_waiter, std::function<void()> deliveries_queued)
+    : impl_(std::make_unique<Impl>(Impl{store, feed_waiter, std::move(deliveries_queued)})) {}
 HostApi::~HostApi() = default;
 
 bool HostApi::Owns(std::string_view path) { return path.substr(0, kPrefix.size()) == kPrefix; }

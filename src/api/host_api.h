@@ -1,5 +1,5 @@
 // The host API (/api/v1/...): what the vendor's own app calls, with a host API key (never a SCIM
-// token). Today: the change feed of a tenant.
+// token): a tenant's change feed, its webhooks and their delivery log (docs/events.md).
 //
 //   GET /api/v1/tenants/{tenant}/events?after=CURSOR&limit=N&wait=SECONDS
 //     {"events":[...],"next_cursor":"..."}: the tenant's events after CURSOR (default: from the
@@ -7,10 +7,20 @@
 //     new, the request is held until an event arrives or the wait is over (long poll). Resume
 //     with after=next_cursor: nothing is missed or seen twice.
 //
+//   GET    /api/v1/tenants/{tenant}/webhooks                 the webhooks (never their secrets)
+//   POST   /api/v1/tenants/{tenant}/webhooks                 {"url":..,"events":[..]} -> 201 with "secret"
+//   GET    /api/v1/tenants/{tenant}/webhooks/{id}
+//   DELETE /api/v1/tenants/{tenant}/webhooks/{id}            204
+//   POST   /api/v1/tenants/{tenant}/webhooks/{id}/rotate     200 with the new "secret"
+//   GET    /api/v1/tenants/{tenant}/deliveries?webhook=&state=&limit=   newest first
+//   GET    /api/v1/tenants/{tenant}/deliveries/{id}          with its "attempts"
+//   POST   /api/v1/tenants/{tenant}/deliveries/{id}/redeliver  202
+//
 // Errors use the SCIM error body (status, detail) so one parser reads both APIs. A key scoped to
 // another tenant gets the same 404 as a tenant that does not exist.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "http/server.h"
@@ -24,7 +34,9 @@ namespace scim::api {
 
 class HostApi {
  public:
-  HostApi(storage::Store& store, events::FeedWaiter& feed_waiter);
+  // `deliveries_queued` (may be empty) is called when a request queued a delivery again, so that
+  // webhook delivery looks at once.
+  HostApi(storage::Store& store, events::FeedWaiter& feed_waiter, std::function<void()> deliveries_queued = {});
   ~HostApi();
 
   // Whether `path` is the host API's (starts with /api/v1/).

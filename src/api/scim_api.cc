@@ -19,9 +19,9 @@
 #include "core/patch.h"
 #include "core/quirks.h"
 #include "core/tenant_settings.h"
+#include "core/time.h"
 #include "core/validate.h"
 #include "events/event.h"
-#include "events/feed_waiter.h"
 
 namespace scim::api {
 
@@ -103,13 +103,13 @@ struct ScimApi::Impl {
   storage::Store& store;
   std::shared_ptr<const core::SchemaRegistry> registry;
   ApiOptions options;
-  events::FeedWaiter* feed_waiter;  // may be null
+  std::function<void()> events_committed;  // may be empty
   auth::Authenticator authenticator;
   const core::ResourceType* user_type;
   const core::ResourceType* group_type;
 
-  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o, events::FeedWaiter* w)
-      : store(s), registry(std::move(r)), options(std::move(o)), feed_waiter(w), authenticator(s) {
+  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o, std::function<void()> c)
+      : store(s), registry(std::move(r)), options(std::move(o)), events_committed(std::move(c)), authenticator(s) {
     user_type = registry->FindResourceType("User");
     group_type = registry->FindResourceType("Group");
   }
@@ -485,9 +485,9 @@ struct ScimApi::Impl {
     return {};
   }
 
-  // Tells long-polling feed readers that events were committed.
+  // Tells feed readers and webhook delivery that events were committed.
   void EventsCommitted() const {
-    if (feed_waiter) feed_waiter->Notify();
+    if (events_committed) events_committed();
   }
 
   // ---- writes --------------------------------------------------------------------------------
@@ -792,8 +792,8 @@ struct ScimApi::Impl {
 };
 
 ScimApi::ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options,
-                 events::FeedWaiter* feed_waiter)
-    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options), feed_waiter)) {}
+                 std::function<void()> events_committed)
+    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options), std::move(events_committed))) {}
 ScimApi::~ScimApi() = default;
 
 void ScimApi::Handle(http::Request request, http::Responder respond) {
@@ -809,14 +809,6 @@ bool ScimApi::IsReservedTenantName(std::string_view name) {
 
 std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }
 
-std::string FormatRfc3339(std::chrono::system_clock::time_point now) {
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:03}Z", buffer, millis);
-}
+std::string FormatRfc3339(std::chrono::system_clock::time_point now) { return core::FormatRfc3339(now); }
 
 }  // namespace scim::api

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,10 +19,6 @@
 #include "core/schema.h"
 #include "http/server.h"
 #include "storage/store.h"
-
-namespace scim::events {
-class FeedWaiter;
-}
 
 namespace scim::api {
 
@@ -43,9 +40,10 @@ struct ApiOptions {
 class ScimApi {
  public:
   // Every write also appends its change events to the store's outbox (docs/events.md);
-  // `feed_waiter`, when given, hears of each commit so long-polling feed readers answer at once.
+  // `events_committed`, when given, is called (on the writer's thread; keep it short) after each
+  // commit that wrote events, so feed readers and webhook delivery need not wait for their poll.
   ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options,
-          events::FeedWaiter* feed_waiter = nullptr);
+          std::function<void()> events_committed = {});
   ~ScimApi();
 
   void Handle(http::Request request, http::Responder respond);

@@ -48,25 +48,12 @@ int TenantList(const CommonFlags& flags) {
 int TenantDelete(const CommonFlags& flags, const std::string& name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  auto deleted = std::make_shared<bool>(false);
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    auto d = txn.DeleteTenant(name);
-    if (!d) return std::unexpected(d.error());
-    *deleted = *d;
-    return {};
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return kExitFailure;
-  }
-  if (!*deleted) {
-    PrintError("no tenant named '" + name + "'");
-    return kExitNotFound;
-  }
-  fmt::print("Deleted tenant '{}' with all its users, groups and tokens.\n", name);
+  int code = WriteExisting(
+      *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteTenant(name); }, "no tenant named '" + name + "'");
+  if (code != kExitOk) return code;
+  fmt::print("Deleted tenant '{}' with all its users, groups, tokens, events and webhooks.\n", name);
   return kExitOk;
 }
-
 
 int TenantShow(const CommonFlags& flags, const std::string& name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
@@ -165,23 +152,12 @@ int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const 
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  auto revoked = std::make_shared<bool>(false);
   std::string now = api::NowRfc3339();
   storage::TenantId id = tenant->id;
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    auto done = txn.RevokeToken(id, token_id, now);
-    if (!done) return std::unexpected(done.error());
-    *revoked = *done;
-    return {};
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return kExitFailure;
-  }
-  if (!*revoked) {
-    PrintError("tenant '" + tenant_name + "' has no token '" + token_id + "' (see: scimd token list " + tenant_name + ")");
-    return kExitNotFound;
-  }
+  int code = WriteExisting(
+      *env->store, [&](storage::WriteTxn& txn) { return txn.RevokeToken(id, token_id, now); },
+      "tenant '" + tenant_name + "' has no token '" + token_id + "' (see: scimd token list " + tenant_name + ")");
+  if (code != kExitOk) return code;
   fmt::print("Revoked token {}; requests using it are refused from now on.\n", token_id);
   return kExitOk;
 }

@@ -2,6 +2,7 @@
 //   0 success, 1 failure (database, I/O), 2 wrong usage, 3 the named tenant or token does not exist.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,15 @@ int ApiKeyList(const CommonFlags& flags);
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id);
 // Prints the tenant's events after `after`, one JSON object a line (flushed each), and follows new
 // ones until SIGINT/SIGTERM, then exits 0.
+// webhook add prints the signing secret alone on the last line of stdout; rotate prints the new one.
+int WebhookAdd(const CommonFlags& flags, const std::string& tenant, const std::string& url,
+               const std::string& event_types);
+int WebhookList(const CommonFlags& flags, const std::string& tenant);
+int WebhookRemove(const CommonFlags& flags, const std::string& tenant, const std::string& webhook_id);
+int WebhookRotate(const CommonFlags& flags, const std::string& tenant, const std::string& webhook_id);
+int WebhookDeliveries(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& webhook_id,
+                      const std::optional<std::string>& state, int64_t limit);
+int WebhookRedeliver(const CommonFlags& flags, const std::string& tenant, int64_t delivery_id);
 int EventsTail(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& after);
 
 }  // namespace scim::app

@@ -22,6 +22,13 @@ struct Config {
   int64_t bulk_max_operations = 1000;      // bulk_max_operations             SCIMD_BULK_MAX_OPERATIONS
   bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
   int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
+  // Webhook delivery (docs/events.md).
+  int webhook_senders = 4;                 // webhook_senders                 SCIMD_WEBHOOK_SENDERS
+  int64_t webhook_timeout_ms = 10000;      // webhook_timeout_ms              SCIMD_WEBHOOK_TIMEOUT_MS
+  int64_t webhook_max_attempts = 12;       // webhook_max_attempts            SCIMD_WEBHOOK_MAX_ATTEMPTS
+  int64_t webhook_retry_base_ms = 10000;   // webhook_retry_base_ms           SCIMD_WEBHOOK_RETRY_BASE_MS
+  int64_t webhook_retry_max_ms = 3600000;  // webhook_retry_max_ms            SCIMD_WEBHOOK_RETRY_MAX_MS
+  std::string webhook_ca_file;             // webhook_ca_file (extra PEM CAs) SCIMD_WEBHOOK_CA_FILE
 };
 
 // Reads `file` (when given) and the environment over the defaults.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <thread>
 
 #include "api/scim_api.h"
@@ -13,6 +14,8 @@
 #include "app/wiring.h"
 #include "auth/api_key.h"
 #include "auth/crypto.h"
+#include "core/time.h"
+#include "events/webhooks.h"
 
 namespace scim::app {
 namespace {
@@ -69,22 +72,11 @@ int ApiKeyList(const CommonFlags& flags) {
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  bool revoked = false;
   std::string now = api::NowRfc3339();
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    auto done = txn.RevokeApiKey(key_id, now);
-    if (!done) return std::unexpected(done.error());
-    revoked = *done;
-    return {};
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return kExitFailure;
-  }
-  if (!revoked) {
-    PrintError("no API key '" + key_id + "' (see: scimd apikey list)");
-    return kExitNotFound;
-  }
+  int code = WriteExisting(
+      *env->store, [&](storage::WriteTxn& txn) { return txn.RevokeApiKey(key_id, now); },
+      "no API key '" + key_id + "' (see: scimd apikey list)");
+  if (code != kExitOk) return code;
   fmt::print("Revoked API key {}; requests using it are refused from now on.\n", key_id);
   return kExitOk;
 }
@@ -121,6 +113,137 @@ int EventsTail(const CommonFlags& flags, const std::string& tenant_name, const s
     }
     if (static_cast<int64_t>(events->size()) < kBatch) std::this_thread::sleep_for(kPollInterval);
   }
+  return kExitOk;
+}
+
+int WebhookAdd(const CommonFlags& flags, const std::string& tenant_name, const std::string& url,
+               const std::string& event_types) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  auto webhook = events::NewWebhook(*tenant, url, events::SplitEventTypes(event_types), api::NowRfc3339());
+  if (!webhook) {
+    PrintError(webhook.error().detail);
+    return kExitUsage;
+  }
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) { return txn.InsertWebhook(*webhook); });
+  if (!r) {
+    PrintError(r.error().detail);
+    return kExitFailure;
+  }
+  // The secret alone on the last line: `SECRET=$(scimd webhook add acme URL | tail -n1)`.
+  fmt::print(stderr, "Added webhook {} for tenant '{}': {} ({}). Events from now on are delivered there, signed "
+                     "with this secret; it is shown once, store it now.\n",
+             webhook->id, tenant->name, url, event_types.empty() ? "every event type" : event_types);
+  fmt::print("{}\n", webhook->secret);
+  return kExitOk;
+}
+
+int WebhookList(const CommonFlags& flags, const std::string& tenant_name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  auto webhooks = env->store->ListWebhooks(tenant->id);
+  if (!webhooks) {
+    PrintError(webhooks.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<20} {:<25} {:<28} {}\n", "ID", "CREATED", "EVENTS", "URL");
+  for (const auto& w : *webhooks) {
+    std::string types;
+    for (const auto& t : w.event_types) types += (types.empty() ? "" : ",") + t;
+    fmt::print("{:<20} {:<25} {:<28} {}\n", w.id, w.created, types.empty() ? "(all)" : types, w.url);
+  }
+  return kExitOk;
+}
+
+namespace {
+
+std::string NoWebhook(const std::string& tenant_name, const std::string& webhook_id) {
+  return "tenant '" + tenant_name + "' has no webhook '" + webhook_id + "' (see: scimd webhook list " + tenant_name +
+         ")";
+}
+
+}  // namespace
+
+int WebhookRemove(const CommonFlags& flags, const std::string& tenant_name, const std::string& webhook_id) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  int code = WriteExisting(
+      *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteWebhook(tenant->id, webhook_id); },
+      NoWebhook(tenant_name, webhook_id));
+  if (code == kExitOk) fmt::print("Removed webhook {} with its pending deliveries and their log.\n", webhook_id);
+  return code;
+}
+
+int WebhookRotate(const CommonFlags& flags, const std::string& tenant_name, const std::string& webhook_id) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  std::string secret = auth::NewWebhookSecret();
+  std::string until = core::FormatRfc3339(std::chrono::system_clock::now() +
+                                          std::chrono::hours(events::kSecretOverlapHours));
+  int code = WriteExisting(
+      *env->store,
+      [&](storage::WriteTxn& txn) { return txn.RotateWebhookSecret(tenant->id, webhook_id, secret, until); },
+      NoWebhook(tenant_name, webhook_id));
+  if (code != kExitOk) return code;
+  fmt::print(stderr, "New signing secret for webhook {}; deliveries carry signatures with both secrets until {}.\n",
+             webhook_id, until);
+  fmt::print("{}\n", secret);
+  return kExitOk;
+}
+
+int WebhookDeliveries(const CommonFlags& flags, const std::string& tenant_name,
+                      const std::optional<std::string>& webhook_id, const std::optional<std::string>& state_name,
+                      int64_t limit) {
+  std::optional<storage::DeliveryState> state;
+  if (state_name) {
+    for (auto s : {storage::DeliveryState::kPending, storage::DeliveryState::kDelivered, storage::DeliveryState::kDead}) {
+      if (*state_name == storage::DeliveryStateName(s)) state = s;
+    }
+    if (!state) {
+      PrintError("--state must be pending, delivered or dead, not '" + *state_name + "'");
+      return kExitUsage;
+    }
+  }
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  auto deliveries = env->store->ListDeliveries(tenant->id, webhook_id, state, limit);
+  if (!deliveries) {
+    PrintError(deliveries.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<10} {:<20} {:<22} {:<10} {:<9} {:<7} {:<25} {}\n", "ID", "WEBHOOK", "EVENT TYPE", "STATE", "ATTEMPTS",
+             "STATUS", "LAST ATTEMPT", "LAST ERROR");
+  for (const auto& d : *deliveries) {
+    fmt::print("{:<10} {:<20} {:<22} {:<10} {:<9} {:<7} {:<25} {}\n", d.id, d.webhook_id, d.event_type,
+               storage::DeliveryStateName(d.state), d.attempts, d.last_status ? std::to_string(*d.last_status) : "-",
+               d.last_attempt.value_or("-"), d.last_error.empty() ? "-" : d.last_error);
+  }
+  return kExitOk;
+}
+
+int WebhookRedeliver(const CommonFlags& flags, const std::string& tenant_name, int64_t delivery_id) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int code = WriteExisting(
+      *env->store, [&](storage::WriteTxn& txn) { return txn.Redeliver(tenant->id, delivery_id, now_ms); },
+      fmt::format("tenant '{}' has no delivery {} (see: scimd webhook deliveries {})", tenant_name, delivery_id,
+                  tenant_name));
+  if (code != kExitOk) return code;
+  fmt::print("Delivery {} is queued again with a fresh count of attempts.\n", delivery_id);
   return kExitOk;
 }
 

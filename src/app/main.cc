@@ -97,6 +97,46 @@ int main(int argc, char** argv) {
   events_tail->add_option("--after", after, "Start after this cursor (an event's \"cursor\"; default: the first)");
   AddCommonFlags(events_tail, flags);
 
+  std::string url;
+  std::string event_types;
+  std::string webhook_id;
+  std::optional<std::string> webhook_filter;
+  std::optional<std::string> state;
+  int64_t limit = 50;
+  int64_t delivery_id = 0;
+  auto* webhook_cmd = app.add_subcommand("webhook", "Add, list, remove webhooks and read their delivery log");
+  webhook_cmd->require_subcommand(1);
+  auto* webhook_add = webhook_cmd->add_subcommand(
+      "add", "Add a webhook; its signing secret is printed once, alone on the last line");
+  webhook_add->add_option("TENANT", tenant, "Tenant name")->required();
+  webhook_add->add_option("URL", url, "Where to POST events (https://... ; http:// for local receivers)")->required();
+  webhook_add->add_option("--events", event_types, "Only these types, comma-separated (default: every type)");
+  AddCommonFlags(webhook_add, flags);
+  auto* webhook_list = webhook_cmd->add_subcommand("list", "List a tenant's webhooks (never their secrets)");
+  webhook_list->add_option("TENANT", tenant, "Tenant name")->required();
+  AddCommonFlags(webhook_list, flags);
+  auto* webhook_remove = webhook_cmd->add_subcommand("remove", "Remove a webhook with its pending deliveries");
+  webhook_remove->add_option("TENANT", tenant, "Tenant name")->required();
+  webhook_remove->add_option("ID", webhook_id, "The webhook's id (wh_...)")->required();
+  AddCommonFlags(webhook_remove, flags);
+  auto* webhook_rotate = webhook_cmd->add_subcommand(
+      "rotate", "Give a webhook a new signing secret (printed alone on the last line); the old one signs for 24 h more");
+  webhook_rotate->add_option("TENANT", tenant, "Tenant name")->required();
+  webhook_rotate->add_option("ID", webhook_id, "The webhook's id (wh_...)")->required();
+  AddCommonFlags(webhook_rotate, flags);
+  auto* webhook_deliveries = webhook_cmd->add_subcommand("deliveries", "The delivery log, newest first");
+  webhook_deliveries->add_option("TENANT", tenant, "Tenant name")->required();
+  webhook_deliveries->add_option("--webhook", webhook_filter, "Only this webhook's deliveries");
+  webhook_deliveries->add_option("--state", state, "Only pending, delivered or dead ones");
+  webhook_deliveries->add_option("--limit", limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
+  AddCommonFlags(webhook_deliveries, flags);
+  auto* webhook_redeliver = webhook_cmd->add_subcommand(
+      "redeliver", "Queue a delivery again (a dead letter, or one to resend) with a fresh count of attempts");
+  webhook_redeliver->add_option("TENANT", tenant, "Tenant name")->required();
+  webhook_redeliver->add_option("DELIVERY_ID", delivery_id, "The delivery's id as 'webhook deliveries' shows it")
+      ->required();
+  AddCommonFlags(webhook_redeliver, flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -122,6 +162,12 @@ int main(int argc, char** argv) {
   if (apikey_issue->parsed()) return scim::app::ApiKeyIssue(flags, key_tenant, label);
   if (apikey_list->parsed()) return scim::app::ApiKeyList(flags);
   if (apikey_revoke->parsed()) return scim::app::ApiKeyRevoke(flags, key_id);
+  if (webhook_add->parsed()) return scim::app::WebhookAdd(flags, tenant, url, event_types);
+  if (webhook_list->parsed()) return scim::app::WebhookList(flags, tenant);
+  if (webhook_remove->parsed()) return scim::app::WebhookRemove(flags, tenant, webhook_id);
+  if (webhook_rotate->parsed()) return scim::app::WebhookRotate(flags, tenant, webhook_id);
+  if (webhook_deliveries->parsed()) return scim::app::WebhookDeliveries(flags, tenant, webhook_filter, state, limit);
+  if (webhook_redeliver->parsed()) return scim::app::WebhookRedeliver(flags, tenant, delivery_id);
   if (events_tail->parsed()) return scim::app::EventsTail(flags, tenant, after);
   return scim::app::kExitUsage;
 }

@@ -13,6 +13,7 @@
 #include "app/wiring.h"
 #include "core/json.h"
 #include "core/schema.h"
+#include "events/dispatcher.h"
 #include "events/feed_waiter.h"
 #include "http/server.h"
 
@@ -93,8 +94,20 @@ int Serve(const ServeFlags& flags) {
   api_options.bulk_max_operations = config.bulk_max_operations;
   api_options.bulk_max_payload_bytes = config.max_body_bytes;
   events::FeedWaiter feed_waiter(*env->store);
-  api::ScimApi scim_api(*env->store, *registry, api_options, &feed_waiter);
-  api::HostApi host_api(*env->store, feed_waiter);
+  events::DispatcherOptions delivery;
+  delivery.senders = config.webhook_senders;
+  delivery.client.total_timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
+  delivery.client.connect_timeout = std::min(delivery.client.connect_timeout, delivery.client.total_timeout);
+  delivery.client.ca_file = config.webhook_ca_file;
+  delivery.max_attempts = config.webhook_max_attempts;
+  delivery.retry_base = std::chrono::milliseconds(config.webhook_retry_base_ms);
+  delivery.retry_max = std::chrono::milliseconds(std::max(config.webhook_retry_max_ms, config.webhook_retry_base_ms));
+  events::Dispatcher dispatcher(*env->store, delivery);
+  api::ScimApi scim_api(*env->store, *registry, api_options, [&feed_waiter, &dispatcher] {
+    feed_waiter.Notify();
+    dispatcher.Notify();
+  });
+  api::HostApi host_api(*env->store, feed_waiter, [&dispatcher] { dispatcher.Notify(); });
 
   http::ServerOptions options;
   options.host = listen->first;
@@ -132,7 +145,9 @@ int Serve(const ServeFlags& flags) {
              origin);
   std::fflush(stdout);
 
+  dispatcher.Start();
   server.Run(/*handle_signals=*/true);
+  dispatcher.Stop();  // waits for deliveries in flight, at most webhook_timeout_ms
   fmt::print("scimd stopped\n");
   std::fflush(stdout);
   return kExitOk;

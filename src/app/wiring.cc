@@ -68,6 +68,26 @@ core::Result<void> ValidateTenantName(const std::string& name) {
 
 void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
 
+int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(storage::WriteTxn&)>& change,
+                  const std::string& missing) {
+  bool found = false;
+  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    auto done = change(txn);
+    if (!done) return std::unexpected(done.error());
+    found = *done;
+    return {};
+  });
+  if (!r) {
+    PrintError(r.error().detail);
+    return kExitFailure;
+  }
+  if (!found) {
+    PrintError(missing);
+    return kExitNotFound;
+  }
+  return kExitOk;
+}
+
 std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name) {
   auto tenant = store.FindTenant(name);
   if (!tenant) {

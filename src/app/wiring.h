@@ -3,6 +3,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,10 @@ core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::str
 
 // CLI helpers. "scimd: error: MESSAGE" on stderr.
 void PrintError(const std::string& message);
+// Runs `change` on the writer; it says whether what it changes exists. Returns kExitOk, or after
+// printing why: kExitFailure (database) or kExitNotFound with `missing`.
+int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(storage::WriteTxn&)>& change,
+                  const std::string& missing);
 // The tenant named `name`, or an exit code after saying why there is none.
 std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name);
 

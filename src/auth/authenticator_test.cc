@@ -57,6 +57,16 @@ TEST(Crypto, TokensAreRandomAndHashesStable) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
 }
 
+TEST(Crypto, HmacSha256MatchesRfc4231AndSecretsHaveTheirPrefixes) {
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  std::string secret = NewWebhookSecret();
+  EXPECT_EQ(secret.rfind("whsec_", 0), 0u);
+  EXPECT_EQ(secret.size(), 6u + 43u);
+  EXPECT_NE(secret, NewWebhookSecret());
+}
+
 TEST(Crypto, UuidsAreVersion4) {
   ASSERT_TRUE(InitCrypto());
   std::regex uuid4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");

@@ -6,6 +6,27 @@
 
 namespace scim::auth {
 
+namespace {
+
+std::string ToHex(const unsigned char* bytes, size_t size) {
+  std::string hex(size * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), bytes, size);
+  hex.pop_back();
+  return hex;
+}
+
+// 256 random bits in base64url without padding.
+std::string RandomBase64Url() {
+  std::array<unsigned char, 32> raw;
+  randombytes_buf(raw.data(), raw.size());
+  std::string encoded(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  encoded.resize(std::char_traits<char>::length(encoded.c_str()));
+  return encoded;
+}
+
+}  // namespace
+
 bool InitCrypto() { return sodium_init() >= 0; }
 
 std::string NewUuid() {
@@ -27,28 +48,27 @@ std::string NewUuid() {
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
-  std::string hex(bytes * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-  hex.pop_back();
-  return hex;
+  return ToHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
-std::string NewTokenSecret() {
-  std::array<unsigned char, 32> raw;
-  randombytes_buf(raw.data(), raw.size());
-  std::string encoded(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(encoded.data(), encoded.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  encoded.resize(std::char_traits<char>::length(encoded.c_str()));
-  return "scimd_" + encoded;
-}
+
+std::string NewTokenSecret() { return "scimd_" + RandomBase64Url(); }
+
+std::string NewWebhookSecret() { return "whsec_" + RandomBase64Url(); }
 
 std::string HashTokenSecret(std::string_view secret) {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
-  std::string hex(digest.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-  hex.pop_back();
-  return hex;
+  return ToHex(digest.data(), digest.size());
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac;
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  return ToHex(mac.data(), mac.size());
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -20,6 +20,12 @@ std::string RandomHex(size_t bytes);
 // A bearer token secret: "scimd_" + 256 random bits in base64url (no padding).
 std::string NewTokenSecret();
 
+// A webhook signing secret: "whsec_" + 256 random bits in base64url.
+std::string NewWebhookSecret();
+
+// HMAC-SHA256 of `message` under `key` as lower-case hex (webhook signatures).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
 // SHA-256 of `secret` as lower-case hex. Tokens carry 256 random bits, so a fast hash is enough:
 // the database then holds nothing that can be replayed.
 std::string HashTokenSecret(std::string_view secret);

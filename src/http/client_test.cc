@@ -158,7 +158,8 @@ TestCertificate MakeCertificate(const char* alt_names, const std::string& file_n
       X509_sign(cert, out.key.get(), EVP_sha256()) == 0) {
     throw std::runtime_error("OpenSSL: signing the certificate");
   }
-  out.pem_path = testing::TempDir() + file_name;
+  // Per process: ctest runs each test in its own process, several at once.
+  out.pem_path = testing::TempDir() + std::to_string(::getpid()) + "_" + file_name;
   FILE* file = std::fopen(out.pem_path.c_str(), "w");
   if (file == nullptr) throw std::runtime_error("cannot write " + out.pem_path);
   bool written = PEM_write_X509(file, cert) == 1;

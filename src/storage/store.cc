@@ -8,6 +8,15 @@ namespace scim::storage {
 
 const char* KindName(Kind kind) { return kind == Kind::kUser ? "User" : "Group"; }
 
+const char* DeliveryStateName(DeliveryState state) {
+  switch (state) {
+    case DeliveryState::kPending: return "pending";
+    case DeliveryState::kDelivered: return "delivered";
+    case DeliveryState::kDead: return "dead";
+  }
+  return "pending";
+}
+
 std::string EventJson(const StoredEvent& event) {
   std::string text = "{\"cursor\":\"" + std::to_string(event.seq) + "\"";
   if (event.body.size() > 2) text += "," + event.body.substr(1);  // the body's members and its '}'

@@ -169,6 +169,67 @@ struct StoredEvent {
 // The event as the feed and webhooks show it: `body` with "cursor" first.
 std::string EventJson(const StoredEvent& event);
 
+// ---- webhooks -----------------------------------------------------------------------------------
+
+// A tenant's webhook endpoint. The signing secret is kept as it is (HMAC needs it); while a rotation
+// overlaps, deliveries are signed with both secrets.
+struct WebhookRecord {
+  std::string id;  // "wh_…"
+  TenantId tenant;
+  std::string tenant_name;
+  std::string url;
+  std::string secret;
+  std::optional<std::string> previous_secret;
+  std::optional<std::string> previous_secret_until;  // RFC 3339: the old secret signs until then
+  std::vector<std::string> event_types;              // empty: every type
+  std::string created;
+  int64_t cursor = 0;  // the last event seq turned into deliveries for this webhook
+};
+
+enum class DeliveryState { kPending = 0, kDelivered = 1, kDead = 2 };
+const char* DeliveryStateName(DeliveryState state);  // "pending", "delivered", "dead"
+
+// One event to one webhook, with what became of it.
+struct DeliveryRecord {
+  int64_t id = 0;
+  std::string webhook_id;
+  TenantId tenant;
+  int64_t event_seq = 0;
+  std::string event_id;
+  std::string event_type;
+  DeliveryState state = DeliveryState::kPending;
+  int64_t attempts = 0;         // since the delivery was (re)queued
+  int64_t next_attempt_ms = 0;  // Unix time in ms; pending deliveries are due from then
+  std::optional<int64_t> last_status;  // the receiver's HTTP status; absent: no response
+  std::string last_error;
+  std::optional<std::string> last_attempt;
+  std::optional<std::string> delivered;
+};
+
+// A due delivery with what sending it needs.
+struct DueDelivery {
+  DeliveryRecord delivery;
+  WebhookRecord webhook;
+  StoredEvent event;
+};
+
+// One try of a delivery, for the delivery log.
+struct DeliveryAttempt {
+  int64_t delivery_id = 0;
+  std::string time;
+  int64_t status = 0;  // 0: no HTTP response (connection failed, timed out)
+  std::string error;   // empty on 2xx
+  double duration_ms = 0;
+  std::string response;  // the start of the receiver's body, for the operator
+};
+
+// What a finished attempt does to its delivery.
+struct DeliveryOutcome {
+  DeliveryState state = DeliveryState::kPending;
+  int64_t attempts = 0;
+  int64_t next_attempt_ms = 0;
+};
+
 // ---- host API keys ------------------------------------------------------------------------------
 
 // A key for the vendor's app (the host API: change feed, directory reads). Never a SCIM
@@ -219,6 +280,24 @@ class WriteTxn {
   // The outbox: appended in the transaction of the change it describes.
   virtual Result<void> AppendEvent(TenantId tenant, const EventRow& event) = 0;
 
+  // Webhooks. InsertWebhook starts the webhook's cursor at the tenant's newest event: it receives
+  // what happens from now on.
+  virtual Result<void> InsertWebhook(const WebhookRecord& webhook) = 0;
+  // Deletes the webhook with its deliveries and their log. Returns false when there is none.
+  virtual Result<bool> DeleteWebhook(TenantId tenant, const std::string& webhook_id) = 0;
+  // Replaces the secret; the old one keeps signing until `previous_until`. False when absent.
+  virtual Result<bool> RotateWebhookSecret(TenantId tenant, const std::string& webhook_id, const std::string& secret,
+                                           const std::string& previous_until) = 0;
+  // Turns up to `limit` of the tenant's events after the webhook's cursor into pending deliveries
+  // (those of the types it takes), due at `now_ms`, and advances the cursor. Returns how many
+  // events it looked at.
+  virtual Result<int64_t> FanOut(const std::string& webhook_id, int64_t now_ms, int64_t limit) = 0;
+  // Logs an attempt and moves its delivery to `outcome` (delivered, dead, or pending again later).
+  virtual Result<void> RecordAttempt(const DeliveryAttempt& attempt, const DeliveryOutcome& outcome) = 0;
+  // Queues a delivery again (a dead letter, or a delivered one to resend) with a fresh attempt count,
+  // due at `now_ms`. False when the tenant has no such delivery.
+  virtual Result<bool> Redeliver(TenantId tenant, int64_t delivery_id, int64_t now_ms) = 0;
+
   // Host API keys. `hash` is auth::HashTokenSecret of the secret.
   virtual Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) = 0;
   // Returns false when there is no such key.
@@ -268,6 +347,19 @@ class Store {
   virtual Result<std::vector<StoredEvent>> EventsAfter(TenantId tenant, int64_t after, int64_t limit) = 0;
   // The tenant's newest event seq (0: none yet).
   virtual Result<int64_t> LastEventSeq(TenantId tenant) = 0;
+
+  // Webhooks: one tenant's, or every tenant's (nullopt).
+  virtual Result<std::vector<WebhookRecord>> ListWebhooks(std::optional<TenantId> tenant) = 0;
+  // Pending deliveries due at `now_ms`, oldest first, at most `limit`, skipping the tenants in
+  // `paused`. Per webhook and resource only the oldest pending delivery is ever due, so a resource's
+  // events reach a receiver in order even across retries.
+  virtual Result<std::vector<DueDelivery>> DueDeliveries(int64_t now_ms, const std::vector<TenantId>& paused,
+                                                         int64_t limit) = 0;
+  // A tenant's deliveries, newest first, optionally of one webhook and in one state.
+  virtual Result<std::vector<DeliveryRecord>> ListDeliveries(TenantId tenant, const std::optional<std::string>& webhook_id,
+                                                             std::optional<DeliveryState> state, int64_t limit) = 0;
+  virtual Result<std::optional<DeliveryRecord>> FindDelivery(TenantId tenant, int64_t delivery_id) = 0;
+  virtual Result<std::vector<DeliveryAttempt>> DeliveryAttempts(TenantId tenant, int64_t delivery_id) = 0;
 
   // Host API keys; revoked keys are returned with `revoked` set.
   virtual Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) = 0;

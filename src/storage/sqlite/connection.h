@@ -44,6 +44,7 @@ class Statement {
   std::string Text(int column) const;
   std::optional<std::string> OptionalText(int column) const;
   int64_t Int(int column) const;
+  double Double(int column) const;
   bool IsNull(int column) const;
   // The column's value with its storage class (NULL, INTEGER, REAL, TEXT; a BLOB reads as TEXT).
   SqlParam Value(int column) const;

@@ -115,6 +115,50 @@ CREATE TABLE api_keys (
   revoked TEXT
 );
 )sql",
+    // 4: webhooks, their deliveries (one per event and webhook) and the log of delivery attempts.
+    R"sql(
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_until TEXT,
+  event_types TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  cursor INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX webhooks_tenant ON webhooks(tenant_id);
+
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id TEXT NOT NULL,
+  tenant_id INTEGER NOT NULL,
+  event_seq INTEGER NOT NULL,
+  resource_key TEXT NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  last_status INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  last_attempt TEXT,
+  delivered TEXT
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);
+CREATE INDEX deliveries_order ON deliveries(webhook_id, resource_key, state, id);
+CREATE INDEX deliveries_tenant ON deliveries(tenant_id, id);
+
+CREATE TABLE delivery_attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL,
+  time TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  duration_ms REAL NOT NULL,
+  response TEXT NOT NULL
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -141,6 +185,69 @@ TokenRecord ReadToken(const Statement& s) {
 constexpr const char* kTokenSelect =
     "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked, n.settings "
     "FROM tokens t JOIN tenants n ON n.id = t.tenant_id ";
+
+std::string JoinTypes(const std::vector<std::string>& types) {
+  std::string joined;
+  for (const auto& t : types) joined += (joined.empty() ? "" : ",") + t;
+  return joined;
+}
+
+std::vector<std::string> SplitTypes(const std::string& joined) {
+  std::vector<std::string> types;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t comma = joined.find(',', start);
+    if (comma == std::string::npos) comma = joined.size();
+    if (comma > start) types.push_back(joined.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return types;
+}
+
+constexpr const char* kWebhookColumns =
+    "w.id, w.tenant_id, n.name, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.event_types, "
+    "w.created, w.cursor";
+constexpr int kWebhookColumnCount = 10;
+const std::string kWebhookSelect =
+    std::string("SELECT ") + kWebhookColumns + " FROM webhooks w JOIN tenants n ON n.id = w.tenant_id ";
+
+WebhookRecord ReadWebhook(const Statement& s, int first) {
+  WebhookRecord w;
+  w.id = s.Text(first);
+  w.tenant = TenantId{s.Int(first + 1)};
+  w.tenant_name = s.Text(first + 2);
+  w.url = s.Text(first + 3);
+  w.secret = s.Text(first + 4);
+  w.previous_secret = s.OptionalText(first + 5);
+  w.previous_secret_until = s.OptionalText(first + 6);
+  w.event_types = SplitTypes(s.Text(first + 7));
+  w.created = s.Text(first + 8);
+  w.cursor = s.Int(first + 9);
+  return w;
+}
+
+constexpr const char* kDeliveryColumns =
+    "d.id, d.webhook_id, d.tenant_id, d.event_seq, e.id, e.type, d.state, d.attempts, d.next_attempt_ms, "
+    "d.last_status, d.last_error, d.last_attempt, d.delivered";
+constexpr int kDeliveryColumnCount = 13;
+
+DeliveryRecord ReadDelivery(const Statement& s) {
+  DeliveryRecord d;
+  d.id = s.Int(0);
+  d.webhook_id = s.Text(1);
+  d.tenant = TenantId{s.Int(2)};
+  d.event_seq = s.Int(3);
+  d.event_id = s.Text(4);
+  d.event_type = s.Text(5);
+  d.state = static_cast<DeliveryState>(s.Int(6));
+  d.attempts = s.Int(7);
+  d.next_attempt_ms = s.Int(8);
+  if (!s.IsNull(9)) d.last_status = s.Int(9);
+  d.last_error = s.Text(10);
+  d.last_attempt = s.OptionalText(11);
+  d.delivered = s.OptionalText(12);
+  return d;
+}
 
 ApiKeyRecord ReadApiKey(const Statement& s) {
   ApiKeyRecord k;
@@ -483,6 +590,8 @@ class SqliteWriteTxn final : public WriteTxn {
          {"DELETE FROM resource_emails WHERE tenant_id = ?1", "DELETE FROM memberships WHERE tenant_id = ?1",
           "DELETE FROM resources WHERE tenant_id = ?1", "DELETE FROM tokens WHERE tenant_id = ?1",
           "DELETE FROM events WHERE tenant_id = ?1", "DELETE FROM api_keys WHERE tenant_id = ?1",
+          "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ?1)",
+          "DELETE FROM deliveries WHERE tenant_id = ?1", "DELETE FROM webhooks WHERE tenant_id = ?1",
           "DELETE FROM tenants WHERE id = ?1"}) {
       auto d = db_.Prepare(sql);
       if (!d) return std::unexpected(d.error());
@@ -525,6 +634,99 @@ class SqliteWriteTxn final : public WriteTxn {
     s->Bind(1, tenant.value).Bind(2, event.id).Bind(3, event.type).Bind(4, event.time);
     s->Bind(5, int64_t{static_cast<int>(event.kind)}).Bind(6, event.resource_id).Bind(7, event.body);
     return s->Run();
+  }
+
+  Result<void> InsertWebhook(const WebhookRecord& webhook) override {
+    auto s = db_.Prepare(
+        "INSERT INTO webhooks (id, tenant_id, url, secret, event_types, created, cursor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "(SELECT COALESCE(max(seq), 0) FROM events WHERE tenant_id = ?2))");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, webhook.id).Bind(2, webhook.tenant.value).Bind(3, webhook.url).Bind(4, webhook.secret);
+    s->Bind(5, JoinTypes(webhook.event_types)).Bind(6, webhook.created);
+    return s->Run();
+  }
+
+  Result<bool> DeleteWebhook(TenantId tenant, const std::string& webhook_id) override {
+    auto s = db_.Prepare("DELETE FROM webhooks WHERE tenant_id = ?1 AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, webhook_id);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    if (db_.Changes() == 0) return false;
+    for (const char* sql : {"DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE "
+                            "webhook_id = ?1)",
+                            "DELETE FROM deliveries WHERE webhook_id = ?1"}) {
+      auto d = db_.Prepare(sql);
+      if (!d) return std::unexpected(d.error());
+      d->Bind(1, webhook_id);
+      if (auto r = d->Run(); !r) return std::unexpected(r.error());
+    }
+    return true;
+  }
+
+  Result<bool> RotateWebhookSecret(TenantId tenant, const std::string& webhook_id, const std::string& secret,
+                                   const std::string& previous_until) override {
+    auto s = db_.Prepare(
+        "UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?4, secret = ?3 "
+        "WHERE tenant_id = ?1 AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, webhook_id).Bind(3, secret).Bind(4, previous_until);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<int64_t> FanOut(const std::string& webhook_id, int64_t now_ms, int64_t limit) override {
+    // The events to look at: the next `limit` after the cursor.
+    auto window = Query<std::pair<int64_t, int64_t>>(
+        db_,
+        "SELECT count(*), COALESCE(max(e.seq), 0) FROM (SELECT e.seq FROM webhooks w JOIN events e ON "
+        "e.tenant_id = w.tenant_id AND e.seq > w.cursor WHERE w.id = ?1 ORDER BY e.seq LIMIT ?2) e",
+        [&](Statement& s) { s.Bind(1, webhook_id).Bind(2, limit); },
+        [](const Statement& s) { return std::pair{s.Int(0), s.Int(1)}; });
+    if (!window) return std::unexpected(window.error());
+    auto [count, upto] = window->empty() ? std::pair<int64_t, int64_t>{0, 0} : window->front();
+    if (count == 0) return 0;
+    auto insert = db_.Prepare(
+        "INSERT INTO deliveries (webhook_id, tenant_id, event_seq, resource_key, next_attempt_ms) "
+        "SELECT w.id, e.tenant_id, e.seq, e.kind || ':' || e.resource_id, ?3 FROM webhooks w JOIN events e ON "
+        "e.tenant_id = w.tenant_id AND e.seq > w.cursor AND e.seq <= ?2 WHERE w.id = ?1 AND "
+        "(w.event_types = '' OR instr(',' || w.event_types || ',', ',' || e.type || ',') > 0) ORDER BY e.seq");
+    if (!insert) return std::unexpected(insert.error());
+    insert->Bind(1, webhook_id).Bind(2, upto).Bind(3, now_ms);
+    if (auto r = insert->Run(); !r) return std::unexpected(r.error());
+    auto advance = db_.Prepare("UPDATE webhooks SET cursor = ?2 WHERE id = ?1");
+    if (!advance) return std::unexpected(advance.error());
+    advance->Bind(1, webhook_id).Bind(2, upto);
+    if (auto r = advance->Run(); !r) return std::unexpected(r.error());
+    return count;
+  }
+
+  Result<void> RecordAttempt(const DeliveryAttempt& attempt, const DeliveryOutcome& outcome) override {
+    auto log = db_.Prepare(
+        "INSERT INTO delivery_attempts (delivery_id, time, status, error, duration_ms, response) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!log) return std::unexpected(log.error());
+    log->Bind(1, attempt.delivery_id).Bind(2, attempt.time).Bind(3, attempt.status).Bind(4, attempt.error);
+    log->Bind(5, attempt.duration_ms).Bind(6, attempt.response);
+    if (auto r = log->Run(); !r) return r;
+    auto update = db_.Prepare(
+        "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_status = ?5, last_error = ?6, "
+        "last_attempt = ?7, delivered = CASE WHEN ?2 = 1 THEN ?7 ELSE delivered END WHERE id = ?1");
+    if (!update) return std::unexpected(update.error());
+    update->Bind(1, attempt.delivery_id).Bind(2, int64_t{static_cast<int>(outcome.state)}).Bind(3, outcome.attempts);
+    update->Bind(4, outcome.next_attempt_ms);
+    if (attempt.status > 0) update->Bind(5, attempt.status);
+    else update->BindNull(5);
+    update->Bind(6, attempt.error).Bind(7, attempt.time);
+    return update->Run();
+  }
+
+  Result<bool> Redeliver(TenantId tenant, int64_t delivery_id, int64_t now_ms) override {
+    auto s = db_.Prepare(
+        "UPDATE deliveries SET state = 0, attempts = 0, next_attempt_ms = ?3 WHERE tenant_id = ?1 AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, delivery_id).Bind(3, now_ms);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
   }
 
   Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) override {
@@ -911,6 +1113,90 @@ class SqliteStore final : public Store {
         [&](Statement& s) { s.Bind(1, tenant.value); }, [](const Statement& s) { return s.Int(0); });
     if (!rows) return std::unexpected(rows.error());
     return rows->empty() ? 0 : rows->front();
+  }
+
+  Result<std::vector<WebhookRecord>> ListWebhooks(std::optional<TenantId> tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<WebhookRecord>(
+        *db->connection,
+        std::string(kWebhookSelect) + "WHERE ?1 IS NULL OR w.tenant_id = ?1 ORDER BY w.tenant_id, w.created, w.id",
+        [&](Statement& s) {
+          if (tenant) s.Bind(1, tenant->value);
+          else s.BindNull(1);
+        },
+        [](const Statement& s) { return ReadWebhook(s, 0); });
+  }
+
+  Result<std::vector<DueDelivery>> DueDeliveries(int64_t now_ms, const std::vector<TenantId>& paused,
+                                                 int64_t limit) override {
+    core::Json skip = core::Json::array();
+    for (const auto& t : paused) skip.push_back(t.value);
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<DueDelivery>(
+        *db->connection,
+        "SELECT " + std::string(kDeliveryColumns) + ", " + kWebhookColumns +
+            ", e.seq, e.tenant_id, e.id, e.type, e.kind, e.resource_id, e.body FROM deliveries d "
+            "JOIN webhooks w ON w.id = d.webhook_id JOIN tenants n ON n.id = w.tenant_id "
+            "JOIN events e ON e.seq = d.event_seq "
+            "WHERE d.state = 0 AND d.next_attempt_ms <= ?1 AND d.tenant_id NOT IN (SELECT value FROM json_each(?2)) "
+            "AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND "
+            "p.resource_key = d.resource_key AND p.state = 0 AND p.id < d.id) ORDER BY d.id LIMIT ?3",
+        [&](Statement& s) { s.Bind(1, now_ms).Bind(2, core::DumpJson(skip)).Bind(3, limit); },
+        [](const Statement& s) {
+          DueDelivery due;
+          due.delivery = ReadDelivery(s);
+          due.webhook = ReadWebhook(s, kDeliveryColumnCount);
+          int e = kDeliveryColumnCount + kWebhookColumnCount;
+          due.event = StoredEvent{s.Int(e),         TenantId{s.Int(e + 1)}, s.Text(e + 2), s.Text(e + 3),
+                                  static_cast<Kind>(s.Int(e + 4)), s.Text(e + 5), s.Text(e + 6)};
+          return due;
+        });
+  }
+
+  Result<std::vector<DeliveryRecord>> ListDeliveries(TenantId tenant, const std::optional<std::string>& webhook_id,
+                                                     std::optional<DeliveryState> state, int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<DeliveryRecord>(
+        *db->connection,
+        "SELECT " + std::string(kDeliveryColumns) + " FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+            "WHERE d.tenant_id = ?1 AND (?2 IS NULL OR d.webhook_id = ?2) AND (?3 IS NULL OR d.state = ?3) "
+            "ORDER BY d.id DESC LIMIT ?4",
+        [&](Statement& s) {
+          s.Bind(1, tenant.value).Bind(2, webhook_id);
+          if (state) s.Bind(3, int64_t{static_cast<int>(*state)});
+          else s.BindNull(3);
+          s.Bind(4, limit);
+        },
+        ReadDelivery);
+  }
+
+  Result<std::optional<DeliveryRecord>> FindDelivery(TenantId tenant, int64_t delivery_id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto rows = Query<DeliveryRecord>(
+        *db->connection,
+        "SELECT " + std::string(kDeliveryColumns) + " FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+            "WHERE d.tenant_id = ?1 AND d.id = ?2",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, delivery_id); }, ReadDelivery);
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<DeliveryRecord>();
+    return std::optional<DeliveryRecord>(std::move(rows->front()));
+  }
+
+  Result<std::vector<DeliveryAttempt>> DeliveryAttempts(TenantId tenant, int64_t delivery_id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<DeliveryAttempt>(
+        *db->connection,
+        "SELECT a.delivery_id, a.time, a.status, a.error, a.duration_ms, a.response FROM delivery_attempts a "
+        "JOIN deliveries d ON d.id = a.delivery_id WHERE d.tenant_id = ?1 AND a.delivery_id = ?2 ORDER BY a.id",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, delivery_id); },
+        [](const Statement& s) {
+          return DeliveryAttempt{s.Int(0), s.Text(1), s.Int(2), s.Text(3), s.Double(4), s.Text(5)};
+        });
   }
 
   Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) override {

@@ -433,6 +433,95 @@ TEST_F(SqliteStoreTest, EventsAreReadInCommitOrderPerTenantAndRolledBackOnesNeve
   EXPECT_EQ(*none, 0);
 }
 
+TEST_F(SqliteStoreTest, WebhooksFanOutTheirTypesAndOnlyTheOldestPendingDeliveryOfAResourceIsDue) {
+  auto append = [&](const std::string& id, const std::string& type, const std::string& resource) {
+    ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) {
+      return txn.AppendEvent(tenant_, {id, type, "2026-01-01T00:00:00.000Z", Kind::kUser, resource, "{}"});
+    }));
+  };
+  append("before", "user.created", "u0");  // written before the webhook: not delivered to it
+  WebhookRecord all{"wh_all", tenant_, "", "http://127.0.0.1:9/a", "s1", {}, {}, {}, "2026-01-01T00:00:00.000Z"};
+  WebhookRecord some{"wh_some", tenant_, "", "http://127.0.0.1:9/b", "s2", {}, {}, {"user.deleted"}, ""};
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertWebhook(all); }));
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertWebhook(some); }));
+  append("e1", "user.created", "u1");
+  append("e2", "user.updated", "u1");
+  append("e3", "user.created", "u2");
+  append("e4", "user.deleted", "u1");
+
+  auto fan_out = [&](const std::string& webhook, int64_t limit) {
+    int64_t n = -1;
+    EXPECT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+      auto r = txn.FanOut(webhook, 1000, limit);
+      if (!r) return std::unexpected(r.error());
+      n = *r;
+      return {};
+    }));
+    return n;
+  };
+  EXPECT_EQ(fan_out("wh_all", 3), 3);
+  EXPECT_EQ(fan_out("wh_all", 3), 1);
+  EXPECT_EQ(fan_out("wh_all", 3), 0);
+  EXPECT_EQ(fan_out("wh_some", 10), 4);
+
+  auto due = store_->DueDeliveries(1000, {}, 10);
+  ASSERT_TRUE(due) << due.error().detail;
+  std::vector<std::string> due_events;
+  for (const auto& d : *due) due_events.push_back(d.webhook.id + ":" + d.event.id);
+  // u1's later events wait behind e1; wh_some takes user.deleted only.
+  EXPECT_EQ(due_events, (std::vector<std::string>{"wh_all:e1", "wh_all:e3", "wh_some:e4"}));
+  EXPECT_TRUE(store_->DueDeliveries(999, {}, 10)->empty()) << "not due before next_attempt_ms";
+  EXPECT_TRUE(store_->DueDeliveries(1000, {tenant_}, 10)->empty()) << "a paused tenant has nothing due";
+
+  // Delivering e1 makes e2 due; a failed attempt keeps it pending until its next time.
+  const DeliveryRecord e1 = (*due)[0].delivery;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) {
+    return txn.RecordAttempt({e1.id, "2026-01-01T00:00:01.000Z", 200, "", 12.5, "ok"},
+                             {DeliveryState::kDelivered, 1, e1.next_attempt_ms});
+  }));
+  due = store_->DueDeliveries(1000, {}, 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->front().event.id, "e2");
+  const DeliveryRecord e2 = due->front().delivery;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) {
+    return txn.RecordAttempt({e2.id, "2026-01-01T00:00:02.000Z", 0, "connection refused", 1.0, ""},
+                             {DeliveryState::kPending, 1, 5000});
+  }));
+  due = store_->DueDeliveries(1000, {}, 10);
+  ASSERT_TRUE(due);
+  for (const auto& d : *due) EXPECT_NE(d.event.id, "e2");
+  EXPECT_EQ(store_->DueDeliveries(5000, {}, 10)->front().event.id, "e2");
+
+  auto found = store_->FindDelivery(tenant_, e2.id);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->attempts, 1);
+  EXPECT_EQ((*found)->last_error, "connection refused");
+  EXPECT_FALSE((*found)->last_status) << "no HTTP response";
+  auto log = store_->DeliveryAttempts(tenant_, e1.id);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->front().status, 200);
+  EXPECT_DOUBLE_EQ(log->front().duration_ms, 12.5);
+  EXPECT_TRUE(store_->DeliveryAttempts(other_, e1.id)->empty()) << "another tenant sees no log";
+  EXPECT_FALSE(*store_->FindDelivery(other_, e1.id));
+
+  auto delivered = store_->ListDeliveries(tenant_, std::string("wh_all"), DeliveryState::kDelivered, 10);
+  ASSERT_TRUE(delivered);
+  ASSERT_EQ(delivered->size(), 1u);
+  EXPECT_EQ(delivered->front().delivered, "2026-01-01T00:00:01.000Z");
+
+  bool removed = false;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.DeleteWebhook(tenant_, "wh_all");
+    if (!r) return std::unexpected(r.error());
+    removed = *r;
+    return {};
+  }));
+  EXPECT_TRUE(removed);
+  EXPECT_TRUE(store_->ListDeliveries(tenant_, std::string("wh_all"), std::nullopt, 10)->empty());
+  EXPECT_EQ(store_->ListWebhooks(tenant_)->size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, ApiKeysAreFoundByHashAndRevoked) {
   ApiKeyRecord all{"key_all", std::nullopt, "", "ops", "2026-01-01T00:00:00.000Z", std::nullopt, std::nullopt};
   ApiKeyRecord one{"key_one", tenant_, "", "app", "2026-01-01T00:00:01.000Z", std::nullopt, std::nullopt};
