@@ -130,6 +130,75 @@ http::Response NoContent(int status) {
   return response;
 }
 
+// resource=ID, status=404 | 4xx | 5xx | error (>= 400), since=, until= (RFC 3339 UTC), q=TEXT,
+// before=SEQ (paging), limit=N.
+Result<storage::JournalQuery> ParseJournalQuery(std::string_view text) {
+  auto pairs = ParseQuery(text);
+  if (!pairs) return std::unexpected(pairs.error());
+  storage::JournalQuery query;
+  for (const auto& [name, value] : *pairs) {
+    if (name == "resource") {
+      query.resource_id = value;
+    } else if (name == "status") {
+      if (value == "error") {
+        query.status_min = 400;
+      } else if (value.size() == 3 && value[1] == 'x' && value[2] == 'x' && value[0] >= '1' && value[0] <= '5') {
+        query.status_min = (value[0] - '0') * 100;
+        query.status_max = query.status_min.value() + 99;
+      } else {
+        auto status = IntegerParam("status", value, 100, 599);
+        if (!status) return core::Fail(ErrorType::kBadRequest, "'status' is a status (404), a class (4xx) or 'error'");
+        query.status_min = query.status_max = *status;
+      }
+    } else if (name == "since" || name == "until") {
+      if (!core::IsUtcTimestamp(value)) {
+        return core::Fail(ErrorType::kBadRequest,
+                          "'" + name + "' is a UTC time such as 2026-12-02T10:00:00Z, not '" + value.substr(0, 64) + "'");
+      }
+      (name == "since" ? query.since : query.until) = value;
+    } else if (name == "q") {
+      query.text = value;
+    } else if (name == "before") {
+      auto before = IntegerParam("before", value, 1, INT64_MAX);
+      if (!before) return std::unexpected(before.error());
+      query.before_seq = *before;
+    } else if (name == "limit") {
+      auto limit = IntegerParam("limit", value, 1, kMaxLimit);
+      if (!limit) return std::unexpected(limit.error());
+      query.limit = *limit;
+    } else {
+      return core::Fail(ErrorType::kBadRequest, "Unknown parameter '" + name.substr(0, 64) +
+                                                    "'; the journal takes resource, status, since, until, q, before "
+                                                    "and limit");
+    }
+  }
+  return query;
+}
+
+Json JournalEntryJson(const storage::JournalEntry& e) {
+  Json json = {{"seq", std::to_string(e.seq)},
+               {"time", e.time},
+               {"credential", e.credential},
+               {"idp", e.idp},
+               {"method", e.method},
+               {"path", e.path},
+               {"query", e.query},
+               {"status", e.status},
+               {"duration_ms", e.duration_ms}};
+  if (!e.scim_type.empty()) json["scimType"] = e.scim_type;
+  if (!e.detail.empty()) json["detail"] = e.detail;
+  if (e.resource_id) json["resource"] = {{"type", e.resource_type.value_or("")}, {"id", *e.resource_id}};
+  json["events"] = e.events;
+  if (!e.note.empty()) json["note"] = e.note;
+  // The body as it was sent (secrets redacted), as JSON when it still parses (it may be cut).
+  if (auto body = core::ParseJson(e.request_body); body && !e.request_body.empty()) {
+    json["request"] = std::move(*body);
+  } else if (!e.request_body.empty()) {
+    json["request"] = e.request_body;
+  }
+  return json;
+}
+
 Result<int64_t> DeliveryId(const std::string& text) {
   auto id = IntegerParam("delivery id", text, 1, INT64_MAX);
   if (!id) return core::Fail(ErrorType::kNotFound, "No delivery '" + text.substr(0, 64) + "'");
@@ -189,6 +258,10 @@ struct HostApi::Impl {
         if (method != "POST") return respond(MethodNotAllowed("POST"));
         return respond(RotateWebhook(t, rest[1]));
       }
+    }
+    if (rest.size() == 1 && rest[0] == "journal") {
+      if (!get) return respond(MethodNotAllowed("GET"));
+      return respond(ReadJournal(t, request.query));
     }
     if (!rest.empty() && rest[0] == "deliveries") {
       if (rest.size() == 1) {
@@ -290,6 +363,23 @@ struct HostApi::Impl {
                     {ErrorType::kNotFound, "No webhook '" + id.substr(0, 64) + "' in tenant '" + tenant.name + "'"});
     if (!r) return ErrorResponse(r.error());
     return JsonOk(core::DumpJson(Json{{"id", id}, {"secret", secret}, {"previous_secret_signs_until", until}}));
+  }
+
+  // ---- the provisioning journal ---------------------------------------------------------------
+
+  http::Response ReadJournal(const storage::Tenant& tenant, std::string_view query_text) {
+    auto query = ParseJournalQuery(query_text);
+    if (!query) return ErrorResponse(query.error());
+    auto entries = store.ReadJournal(tenant.id, *query);
+    if (!entries) return ErrorResponse(entries.error());
+    Json list = Json::array();
+    for (const auto& e : *entries) list.push_back(JournalEntryJson(e));
+    Json body = {{"entries", list}};
+    // Older entries follow when the page is full: ask again with before=next_before.
+    if (static_cast<int64_t>(entries->size()) == query->limit && !entries->empty()) {
+      body["next_before"] = std::to_string(entries->back().seq);
+    }
+    return JsonOk(core::DumpJson(body));
   }
 
   // ---- deliveries ------------------------------------------------------------------------------

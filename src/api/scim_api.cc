@@ -9,6 +9,7 @@
 
 #include "api/bulk.h"
 #include "api/error_response.h"
+#include "api/journal.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "auth/crypto.h"
@@ -18,6 +19,7 @@
 #include "core/json.h"
 #include "core/patch.h"
 #include "core/quirks.h"
+#include "core/redact.h"
 #include "core/tenant_settings.h"
 #include "core/time.h"
 #include "core/validate.h"
@@ -47,6 +49,14 @@ struct Call {
   std::string now;
   core::QuirkLog quirks;  // the IdP-dialect shapes this request used (lenient per the tenant)
 
+  // For the provisioning journal (null: not journaled).
+  Journal* journal = nullptr;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::optional<storage::TenantId> journal_tenant;  // the tenant named by the path when auth failed
+  std::optional<core::Error> error;                 // what the request was refused with
+  std::optional<std::pair<Kind, std::string>> resource;  // the resource it named or created
+  std::vector<std::string> event_ids;               // the events it committed
+
   // The log a write's attempt reads through: a retried attempt (after a concurrent change) reads
   // the same request again, so only the first records into `quirks`.
   core::QuirkLog* QuirksFor(int attempt, core::QuirkLog& scratch) {
@@ -64,6 +74,36 @@ http::Response JsonResponse(int status, std::string body) {
   return response;
 }
 
+// The request, its answer and what it changed, for the tenant's journal.
+void RecordInJournal(const Call& call, const http::Response& response) {
+  bool authenticated = !call.principal.tenant_name.empty();
+  if (!call.journal || (!authenticated && !call.journal_tenant)) return;
+  storage::JournalEntry entry;
+  entry.tenant = authenticated ? call.principal.tenant : *call.journal_tenant;
+  entry.time = call.now;
+  entry.credential = call.principal.credential_id;
+  entry.idp = response.log_client;
+  entry.method = call.request.method;
+  entry.path = call.request.path;
+  entry.query = call.request.query;
+  entry.status = response.status;
+  if (call.error) {
+    entry.scim_type = std::string(ToWire(call.error->type).scim_type);
+    entry.detail = call.error->detail;
+  }
+  entry.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - call.started).count();
+  if (call.resource) {
+    entry.resource_type = storage::KindName(call.resource->first);
+    entry.resource_id = call.resource->second;
+  }
+  // A refused credential's body is not kept: nobody authenticated sent it.
+  if (authenticated) entry.request_body = core::RedactedBody(call.request.body, call.journal->options().max_body_bytes);
+  entry.events = call.event_ids;
+  entry.note = response.log_note;
+  call.journal->Record(std::move(entry));
+}
+
 void Reply(const CallPtr& call, http::Response response) {
   response.log_tenant = call->principal.tenant_name;
   response.log_credential = call->principal.credential_id;
@@ -75,16 +115,22 @@ void Reply(const CallPtr& call, http::Response response) {
     if (!response.log_note.empty()) response.log_note += "; ";
     response.log_note += (call->quirks.lenient() ? "quirks: " : "refused quirks: ") + call->quirks.Summary();
   }
+  RecordInJournal(*call, response);
   call->respond(std::move(response));
 }
 
 // A strict tenant's refusal says what a lenient one would have accepted, so the operator can
 // choose (docs/idp-compatibility.md).
 void ReplyError(const CallPtr& call, const core::Error& error) {
-  if (call->quirks.lenient() || call->quirks.uses().empty()) return Reply(call, ErrorResponse(error));
+  call->event_ids.clear();  // a failed write rolled its events back with it
+  if (call->quirks.lenient() || call->quirks.uses().empty()) {
+    call->error = error;
+    return Reply(call, ErrorResponse(error));
+  }
   core::Error explained = error;
   explained.detail += " (this tenant's compatibility is strict; with compatibility lenient scimd accepts: " +
                       call->quirks.Summary() + ")";
+  call->error = explained;
   Reply(call, ErrorResponse(explained));
 }
 
@@ -104,12 +150,19 @@ struct ScimApi::Impl {
   std::shared_ptr<const core::SchemaRegistry> registry;
   ApiOptions options;
   std::function<void()> events_committed;  // may be empty
+  Journal* journal;                        // may be null
   auth::Authenticator authenticator;
   const core::ResourceType* user_type;
   const core::ResourceType* group_type;
 
-  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o, std::function<void()> c)
-      : store(s), registry(std::move(r)), options(std::move(o)), events_committed(std::move(c)), authenticator(s) {
+  Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o, std::function<void()> c,
+       Journal* j)
+      : store(s),
+        registry(std::move(r)),
+        options(std::move(o)),
+        events_committed(std::move(c)),
+        journal(j),
+        authenticator(s) {
     user_type = registry->FindResourceType("User");
     group_type = registry->FindResourceType("Group");
   }
@@ -152,10 +205,15 @@ struct ScimApi::Impl {
 
     auto call = std::make_shared<Call>();
     call->now = NowRfc3339();
+    call->journal = journal;
     auto principal = authenticator.Authenticate(request.Header("Authorization"), call->now);
     call->respond = std::move(respond);
     if (!principal) {
       call->request = std::move(request);
+      // The tenant's journal shows refused credentials too ("the IdP's token expired").
+      if (journal && path_tenant) {
+        if (auto tenant = store.FindTenant(*path_tenant); tenant && *tenant) call->journal_tenant = (*tenant)->id;
+      }
       return ReplyError(call, principal.error());
     }
     if (path_tenant && !core::IEquals(*path_tenant, principal->tenant_name)) {
@@ -202,6 +260,7 @@ struct ScimApi::Impl {
           return Search(call, {Scope(kind)});
         }
         const std::string& id = segments[1];
+        call->resource = {kind, id};
         if (method == "GET" || method == "HEAD") return Get(call, kind, id);
         if (method == "PUT") return Replace(call, kind, id, 0);
         if (method == "PATCH") return Patch(call, kind, id, 0);
@@ -270,6 +329,7 @@ struct ScimApi::Impl {
     call->request.remote_address = parent->request.remote_address;
     call->principal = parent->principal;
     call->base_url = parent->base_url;
+    call->journal = parent->journal;  // each operation is journaled as the request it stands for
     call->now = NowRfc3339();
     call->quirks = core::QuirkLog(parent->quirks.lenient());
     // Operations run one at a time, so the parent's log is not touched concurrently.
@@ -467,19 +527,25 @@ struct ScimApi::Impl {
     return RenderResource(kind, TypeOf(kind), *registry, stored, Extras{}, call->base_url, Projection({}, {}));
   }
 
-  static Result<void> AppendEvent(storage::WriteTxn& txn, storage::TenantId tenant, const events::EventSpec& spec) {
-    return txn.AppendEvent(tenant, events::BuildEvent("evt_" + auth::NewUuid(), spec));
+  // Appends the event and notes its id in the call (for the journal). Runs in the transaction.
+  static Result<void> AppendEvent(storage::WriteTxn& txn, Call& call, const storage::EventRow& event) {
+    if (auto r = txn.AppendEvent(call.principal.tenant, event); !r) return r;
+    call.event_ids.push_back(event.id);
+    return {};
+  }
+  static Result<void> AppendEvent(storage::WriteTxn& txn, Call& call, const events::EventSpec& spec) {
+    return AppendEvent(txn, call, events::BuildEvent("evt_" + auth::NewUuid(), spec));
   }
 
   // member_added / member_removed for each member the change really added or removed, in order.
-  static Result<void> AppendMemberEvents(storage::WriteTxn& txn, storage::TenantId tenant, events::EventSpec group,
+  static Result<void> AppendMemberEvents(storage::WriteTxn& txn, Call& call, events::EventSpec group,
                                          const storage::MemberChangeResult& change) {
     for (const auto& [members, type] : {std::pair{&change.removed, core::EventType::kGroupMemberRemoved},
                                         std::pair{&change.added, core::EventType::kGroupMemberAdded}}) {
       group.type = type;
       for (const auto& member : *members) {
         group.member = member;
-        if (auto r = AppendEvent(txn, tenant, group); !r) return r;
+        if (auto r = AppendEvent(txn, call, group); !r) return r;
       }
     }
     return {};
@@ -554,21 +620,22 @@ struct ScimApi::Impl {
         EventData(call, kind, {row->id, kind, row->body, row->created, row->last_modified, row->version});
     auto created_row = std::make_shared<storage::EventRow>(events::BuildEvent("evt_" + auth::NewUuid(), *created));
     store.Write(
-        [tenant, kind, row, members, reject, skipped, created, created_row](storage::WriteTxn& txn) -> Result<void> {
+        [call, tenant, kind, row, members, reject, skipped, created, created_row](storage::WriteTxn& txn) -> Result<void> {
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
-          if (auto r = txn.AppendEvent(tenant, *created_row); !r) return r;
+          if (auto r = AppendEvent(txn, *call, *created_row); !r) return r;
           if (members && !members->empty()) {
             auto changed = txn.ApplyMemberOps(
                 tenant, row->id, {core::MemberOp{core::MemberOp::Kind::kReplaceAll, *members, nullptr}}, reject);
             if (!changed) return std::unexpected(changed.error());
             *skipped = std::move(changed->unknown_members);
-            if (auto r = AppendMemberEvents(txn, tenant, *created, *changed); !r) return r;
+            if (auto r = AppendMemberEvents(txn, *call, *created, *changed); !r) return r;
           }
           return {};
         },
         [this, call, kind, row, skipped](Result<void> result) {
           if (!result) return ReplyError(call, result.error());
           EventsCommitted();
+          call->resource = {kind, row->id};
           storage::StoredResource stored{row->id, kind, row->body, row->created, row->last_modified, row->version};
           RespondWithResource(call, kind, stored, 201, WriteProjection(call), SkippedNote(*skipped));
         });
@@ -720,10 +787,10 @@ struct ScimApi::Impl {
           result->version = (*existing)->version + 1;
           event->data = EventData(call, kind, *result);
           if (document_changed) {
-            if (auto r = AppendEvent(txn, tenant, *event); !r) return r;
+            if (auto r = AppendEvent(txn, *call, *event); !r) return r;
           }
           event->changes.clear();
-          return AppendMemberEvents(txn, tenant, *event, members);
+          return AppendMemberEvents(txn, *call, *event, members);
         },
         [this, call, kind, result, skipped, attempt, retry = std::move(retry)](Result<void> outcome) {
           if (!outcome) {
@@ -768,7 +835,7 @@ struct ScimApi::Impl {
           auto event = EventFor(call, kind == Kind::kUser ? core::EventType::kUserDeleted : core::EventType::kGroupDeleted,
                                 kind, id);
           event.data = EventData(call, kind, **existing);
-          if (auto r = AppendEvent(txn, tenant, event); !r) return r;
+          if (auto r = AppendEvent(txn, *call, event); !r) return r;
           for (const auto& group_id : deleted->left_groups) {
             auto group = txn.Get(tenant, Kind::kGroup, group_id);
             if (!group) return std::unexpected(group.error());
@@ -776,7 +843,7 @@ struct ScimApi::Impl {
             auto left = EventFor(call, core::EventType::kGroupMemberRemoved, Kind::kGroup, group_id);
             left.member = storage::MemberRef{id, kind};
             left.data = EventData(call, Kind::kGroup, **group);
-            if (auto r = AppendEvent(txn, tenant, left); !r) return r;
+            if (auto r = AppendEvent(txn, *call, left); !r) return r;
           }
           return {};
         },
@@ -792,8 +859,9 @@ struct ScimApi::Impl {
 };
 
 ScimApi::ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options,
-                 std::function<void()> events_committed)
-    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options), std::move(events_committed))) {}
+                 std::function<void()> events_committed, Journal* journal)
+    : impl_(std::make_unique<Impl>(store, std::move(registry), std::move(options), std::move(events_committed),
+                                   journal)) {}
 ScimApi::~ScimApi() = default;
 
 void ScimApi::Handle(http::Request request, http::Responder respond) {

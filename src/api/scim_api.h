@@ -22,6 +22,8 @@
 
 namespace scim::api {
 
+class Journal;
+
 struct ApiOptions {
   // Public origin used in meta.location and Location, e.g. "https://scim.example.com". Empty: taken
   // from the request's Host header over http.
@@ -42,8 +44,9 @@ class ScimApi {
   // Every write also appends its change events to the store's outbox (docs/events.md);
   // `events_committed`, when given, is called (on the writer's thread; keep it short) after each
   // commit that wrote events, so feed readers and webhook delivery need not wait for their poll.
+  // `journal`, when given, gets every request of a known tenant (docs/journal.md).
   ScimApi(storage::Store& store, std::shared_ptr<const core::SchemaRegistry> registry, ApiOptions options,
-          std::function<void()> events_committed = {});
+          std::function<void()> events_committed = {}, Journal* journal = nullptr);
   ~ScimApi();
 
   void Handle(http::Request request, http::Responder respond);

@@ -47,6 +47,14 @@ int WebhookRotate(const CommonFlags& flags, const std::string& tenant, const std
 int WebhookDeliveries(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& webhook_id,
                       const std::optional<std::string>& state, int64_t limit);
 int WebhookRedeliver(const CommonFlags& flags, const std::string& tenant, int64_t delivery_id);
+struct JournalFlags {
+  bool errors_only = false;
+  std::optional<std::string> resource;
+  std::optional<std::string> text;
+  int64_t limit = 50;
+};
+// The tenant's provisioning journal, newest first, one line per request.
+int JournalShow(const CommonFlags& flags, const std::string& tenant, const JournalFlags& journal);
 int EventsTail(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& after);
 
 }  // namespace scim::app

@@ -115,6 +115,8 @@ const std::vector<Setting>& Settings() {
       IntSetting("webhook_retry_base_ms", &Config::webhook_retry_base_ms, 10, int64_t{24} * 3600 * 1000),
       IntSetting("webhook_retry_max_ms", &Config::webhook_retry_max_ms, 10, int64_t{7} * 24 * 3600 * 1000),
       StringSetting("webhook_ca_file", &Config::webhook_ca_file),
+      BoolSetting("journal", &Config::journal),
+      IntSetting("journal_retention_days", &Config::journal_retention_days, 1, 3650),
   };
   return settings;
 }

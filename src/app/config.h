@@ -29,6 +29,9 @@ struct Config {
   int64_t webhook_retry_base_ms = 10000;   // webhook_retry_base_ms           SCIMD_WEBHOOK_RETRY_BASE_MS
   int64_t webhook_retry_max_ms = 3600000;  // webhook_retry_max_ms            SCIMD_WEBHOOK_RETRY_MAX_MS
   std::string webhook_ca_file;             // webhook_ca_file (extra PEM CAs) SCIMD_WEBHOOK_CA_FILE
+  // The provisioning journal (docs/journal.md).
+  bool journal = true;                     // journal                         SCIMD_JOURNAL
+  int64_t journal_retention_days = 30;     // journal_retention_days          SCIMD_JOURNAL_RETENTION_DAYS
 };
 
 // Reads `file` (when given) and the environment over the defaults.

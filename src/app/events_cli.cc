@@ -81,6 +81,31 @@ int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id) {
   return kExitOk;
 }
 
+int JournalShow(const CommonFlags& flags, const std::string& tenant_name, const JournalFlags& journal) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  storage::JournalQuery query;
+  if (journal.errors_only) query.status_min = 400;
+  query.resource_id = journal.resource;
+  query.text = journal.text;
+  query.limit = journal.limit;
+  auto entries = env->store->ReadJournal(tenant->id, query);
+  if (!entries) {
+    PrintError(entries.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<25} {:<10} {:<7} {:<48} {:<7} {:>9} {}\n", "TIME", "IDP", "METHOD", "PATH", "STATUS", "MS", "DETAIL");
+  for (const auto& e : *entries) {
+    std::string path = e.path + (e.query.empty() ? "" : "?" + e.query);
+    std::string detail = e.detail.empty() ? e.note : (e.scim_type.empty() ? "" : e.scim_type + ": ") + e.detail;
+    fmt::print("{:<25} {:<10} {:<7} {:<48} {:<7} {:>9.1f} {}\n", e.time, e.idp.empty() ? "-" : e.idp, e.method, path,
+               e.status, e.duration_ms, detail.empty() ? "-" : detail);
+  }
+  return kExitOk;
+}
+
 int EventsTail(const CommonFlags& flags, const std::string& tenant_name, const std::optional<std::string>& after) {
   int64_t cursor = 0;
   if (after && !after->empty()) {

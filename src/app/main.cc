@@ -137,6 +137,15 @@ int main(int argc, char** argv) {
       ->required();
   AddCommonFlags(webhook_redeliver, flags);
 
+  scim::app::JournalFlags journal_flags;
+  auto* journal_cmd = app.add_subcommand("journal", "A tenant's provisioning journal: every SCIM request, newest first");
+  journal_cmd->add_option("TENANT", tenant, "Tenant name")->required();
+  journal_cmd->add_flag("--errors", journal_flags.errors_only, "Only requests answered with an error (4xx, 5xx)");
+  journal_cmd->add_option("--resource", journal_flags.resource, "Only requests about this user or group id");
+  journal_cmd->add_option("--grep", journal_flags.text, "Only requests whose path, query or body contain this text");
+  journal_cmd->add_option("--limit", journal_flags.limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
+  AddCommonFlags(journal_cmd, flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -168,6 +177,7 @@ int main(int argc, char** argv) {
   if (webhook_rotate->parsed()) return scim::app::WebhookRotate(flags, tenant, webhook_id);
   if (webhook_deliveries->parsed()) return scim::app::WebhookDeliveries(flags, tenant, webhook_filter, state, limit);
   if (webhook_redeliver->parsed()) return scim::app::WebhookRedeliver(flags, tenant, delivery_id);
+  if (journal_cmd->parsed()) return scim::app::JournalShow(flags, tenant, journal_flags);
   if (events_tail->parsed()) return scim::app::EventsTail(flags, tenant, after);
   return scim::app::kExitUsage;
 }

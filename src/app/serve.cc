@@ -8,6 +8,7 @@
 
 #include "api/error_response.h"
 #include "api/host_api.h"
+#include "api/journal.h"
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
@@ -103,10 +104,17 @@ int Serve(const ServeFlags& flags) {
   delivery.retry_base = std::chrono::milliseconds(config.webhook_retry_base_ms);
   delivery.retry_max = std::chrono::milliseconds(std::max(config.webhook_retry_max_ms, config.webhook_retry_base_ms));
   events::Dispatcher dispatcher(*env->store, delivery);
-  api::ScimApi scim_api(*env->store, *registry, api_options, [&feed_waiter, &dispatcher] {
-    feed_waiter.Notify();
-    dispatcher.Notify();
-  });
+  api::JournalOptions journal_options;
+  journal_options.enabled = config.journal;
+  journal_options.retention_days = config.journal_retention_days;
+  api::Journal journal(*env->store, journal_options);
+  api::ScimApi scim_api(
+      *env->store, *registry, api_options,
+      [&feed_waiter, &dispatcher] {
+        feed_waiter.Notify();
+        dispatcher.Notify();
+      },
+      &journal);
   api::HostApi host_api(*env->store, feed_waiter, [&dispatcher] { dispatcher.Notify(); });
 
   http::ServerOptions options;
@@ -148,6 +156,7 @@ int Serve(const ServeFlags& flags) {
   dispatcher.Start();
   server.Run(/*handle_signals=*/true);
   dispatcher.Stop();  // waits for deliveries in flight, at most webhook_timeout_ms
+  journal.Stop();     // writes the entries still queued
   fmt::print("scimd stopped\n");
   std::fflush(stdout);
   return kExitOk;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/json.h"
+#include "core/time.h"
 
 namespace scim::core {
 namespace {
@@ -21,23 +22,6 @@ std::string ProfileNames() {
   std::string names;
   for (const auto& [profile, name] : kProfiles) names += (names.empty() ? "" : ", ") + std::string(name);
   return names;
-}
-
-// YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z: the one form whose text order is time order.
-bool IsUtcTimestamp(std::string_view text) {
-  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
-  if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
-  for (size_t i = 0; i < kShape.size(); ++i) {
-    bool digit = text[i] >= '0' && text[i] <= '9';
-    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
-  }
-  std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
-  if (fraction.empty()) return true;
-  if (fraction.size() < 2 || fraction.front() != '.') return false;
-  for (char c : fraction.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
 }
 
 std::unexpected<Error> Invalid(std::string_view key, std::string_view value, std::string_view allowed) {

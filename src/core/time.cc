@@ -18,4 +18,20 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
   return buffer;
 }
 
+bool IsUtcTimestamp(std::string_view text) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+  }
+  std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
+  if (fraction.empty()) return true;
+  if (fraction.size() < 2 || fraction.front() != '.') return false;
+  for (char c : fraction.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 }  // namespace scim::core

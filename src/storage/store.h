@@ -230,6 +230,42 @@ struct DeliveryOutcome {
   int64_t next_attempt_ms = 0;
 };
 
+// ---- the provisioning journal ------------------------------------------------------------------
+
+// One SCIM request as an operator reads it later ("user X never arrived": what did the IdP send,
+// what did we answer, what did it change).
+struct JournalEntry {
+  int64_t seq = 0;  // set by the store
+  TenantId tenant;
+  std::string time;  // RFC 3339, when the request arrived
+  std::string credential;  // the credential's public id ("tok_…"); empty when authentication failed
+  std::string idp;         // the IdP the request came from (okta, entra, …)
+  std::string method;
+  std::string path;
+  std::string query;   // raw, as sent (filters are what IdPs look users up by)
+  int64_t status = 0;
+  std::string scim_type;
+  std::string detail;  // the error's detail; empty on success
+  double duration_ms = 0;
+  std::optional<std::string> resource_type;  // "User" / "Group" when the request named or made one
+  std::optional<std::string> resource_id;
+  std::string request_body;  // secrets redacted, truncated
+  std::vector<std::string> events;  // the ids of the events the request produced
+  std::string note;  // IdP-dialect readings used, members skipped
+};
+
+// Which entries to read, newest first. Every condition is optional.
+struct JournalQuery {
+  std::optional<std::string> resource_id;
+  std::optional<int64_t> status_min;  // inclusive
+  std::optional<int64_t> status_max;  // inclusive
+  std::optional<std::string> since;   // RFC 3339, inclusive
+  std::optional<std::string> until;   // RFC 3339, exclusive
+  std::optional<std::string> text;    // a substring of the path, query or body (case-insensitive)
+  std::optional<int64_t> before_seq;  // paging: entries older than this one
+  int64_t limit = 100;
+};
+
 // ---- host API keys ------------------------------------------------------------------------------
 
 // A key for the vendor's app (the host API: change feed, directory reads). Never a SCIM
@@ -298,6 +334,11 @@ class WriteTxn {
   // due at `now_ms`. False when the tenant has no such delivery.
   virtual Result<bool> Redeliver(TenantId tenant, int64_t delivery_id, int64_t now_ms) = 0;
 
+  // The journal: entries are appended in batches; PurgeJournal deletes up to `limit` entries older
+  // than `before` (RFC 3339) and returns how many it deleted.
+  virtual Result<void> AppendJournal(const std::vector<JournalEntry>& entries) = 0;
+  virtual Result<int64_t> PurgeJournal(const std::string& before, int64_t limit) = 0;
+
   // Host API keys. `hash` is auth::HashTokenSecret of the secret.
   virtual Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) = 0;
   // Returns false when there is no such key.
@@ -360,6 +401,8 @@ class Store {
                                                              std::optional<DeliveryState> state, int64_t limit) = 0;
   virtual Result<std::optional<DeliveryRecord>> FindDelivery(TenantId tenant, int64_t delivery_id) = 0;
   virtual Result<std::vector<DeliveryAttempt>> DeliveryAttempts(TenantId tenant, int64_t delivery_id) = 0;
+
+  virtual Result<std::vector<JournalEntry>> ReadJournal(TenantId tenant, const JournalQuery& query) = 0;
 
   // Host API keys; revoked keys are returned with `revoked` set.
   virtual Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) = 0;

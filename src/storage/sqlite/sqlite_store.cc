@@ -159,6 +159,31 @@ CREATE TABLE delivery_attempts (
 );
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id);
 )sql",
+    // 5: the provisioning journal: every SCIM request of a tenant, for the operator.
+    R"sql(
+CREATE TABLE journal (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id INTEGER NOT NULL,
+  time TEXT NOT NULL,
+  credential TEXT NOT NULL,
+  idp TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  query TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  scim_type TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  duration_ms REAL NOT NULL,
+  resource_type TEXT,
+  resource_id TEXT,
+  request_body TEXT NOT NULL,
+  events TEXT NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE INDEX journal_tenant ON journal(tenant_id, seq);
+CREATE INDEX journal_resource ON journal(tenant_id, resource_id, seq) WHERE resource_id IS NOT NULL;
+CREATE INDEX journal_time ON journal(time);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -185,6 +210,16 @@ TokenRecord ReadToken(const Statement& s) {
 constexpr const char* kTokenSelect =
     "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked, n.settings "
     "FROM tokens t JOIN tenants n ON n.id = t.tenant_id ";
+
+// `text` for a LIKE pattern with ESCAPE '\': its own % and _ match only themselves.
+std::string EscapeLike(const std::string& text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return escaped;
+}
 
 std::string JoinTypes(const std::vector<std::string>& types) {
   std::string joined;
@@ -592,6 +627,7 @@ class SqliteWriteTxn final : public WriteTxn {
           "DELETE FROM events WHERE tenant_id = ?1", "DELETE FROM api_keys WHERE tenant_id = ?1",
           "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ?1)",
           "DELETE FROM deliveries WHERE tenant_id = ?1", "DELETE FROM webhooks WHERE tenant_id = ?1",
+          "DELETE FROM journal WHERE tenant_id = ?1",
           "DELETE FROM tenants WHERE id = ?1"}) {
       auto d = db_.Prepare(sql);
       if (!d) return std::unexpected(d.error());
@@ -727,6 +763,33 @@ class SqliteWriteTxn final : public WriteTxn {
     s->Bind(1, tenant.value).Bind(2, delivery_id).Bind(3, now_ms);
     if (auto r = s->Run(); !r) return std::unexpected(r.error());
     return db_.Changes() > 0;
+  }
+
+  Result<void> AppendJournal(const std::vector<JournalEntry>& entries) override {
+    for (const auto& e : entries) {
+      auto s = db_.Prepare(
+          "INSERT INTO journal (tenant_id, time, credential, idp, method, path, query, status, scim_type, detail, "
+          "duration_ms, resource_type, resource_id, request_body, events, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+          "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+      if (!s) return std::unexpected(s.error());
+      core::Json events = core::Json::array();
+      for (const auto& id : e.events) events.push_back(id);
+      s->Bind(1, e.tenant.value).Bind(2, e.time).Bind(3, e.credential).Bind(4, e.idp).Bind(5, e.method);
+      s->Bind(6, e.path).Bind(7, e.query).Bind(8, e.status).Bind(9, e.scim_type).Bind(10, e.detail);
+      s->Bind(11, e.duration_ms).Bind(12, e.resource_type).Bind(13, e.resource_id).Bind(14, e.request_body);
+      s->Bind(15, core::DumpJson(events)).Bind(16, e.note);
+      if (auto r = s->Run(); !r) return r;
+    }
+    return {};
+  }
+
+  Result<int64_t> PurgeJournal(const std::string& before, int64_t limit) override {
+    auto s = db_.Prepare(
+        "DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE time < ?1 ORDER BY time LIMIT ?2)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, before).Bind(2, limit);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes();
   }
 
   Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) override {
@@ -1196,6 +1259,59 @@ class SqliteStore final : public Store {
         [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, delivery_id); },
         [](const Statement& s) {
           return DeliveryAttempt{s.Int(0), s.Text(1), s.Int(2), s.Text(3), s.Double(4), s.Text(5)};
+        });
+  }
+
+  Result<std::vector<JournalEntry>> ReadJournal(TenantId tenant, const JournalQuery& query) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    // Every condition is bound, absent ones as NULL, so the statement text never varies.
+    std::optional<std::string> like;
+    if (query.text) like = "%" + EscapeLike(core::ToLower(*query.text)) + "%";
+    auto optional_int = [](Statement& s, int index, const std::optional<int64_t>& v) {
+      if (v) s.Bind(index, *v);
+      else s.BindNull(index);
+    };
+    return Query<JournalEntry>(
+        *db->connection,
+        "SELECT seq, tenant_id, time, credential, idp, method, path, query, status, scim_type, detail, duration_ms, "
+        "resource_type, resource_id, request_body, events, note FROM journal WHERE tenant_id = ?1 "
+        "AND (?2 IS NULL OR resource_id = ?2) AND (?3 IS NULL OR status >= ?3) AND (?4 IS NULL OR status <= ?4) "
+        "AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND (?7 IS NULL OR seq < ?7) "
+        "AND (?8 IS NULL OR lower(path || ' ' || query || ' ' || request_body) LIKE ?8 ESCAPE '\\') "
+        "ORDER BY seq DESC LIMIT ?9",
+        [&](Statement& s) {
+          s.Bind(1, tenant.value).Bind(2, query.resource_id);
+          optional_int(s, 3, query.status_min);
+          optional_int(s, 4, query.status_max);
+          s.Bind(5, query.since).Bind(6, query.until);
+          optional_int(s, 7, query.before_seq);
+          s.Bind(8, like).Bind(9, query.limit);
+        },
+        [](const Statement& s) {
+          JournalEntry e;
+          e.seq = s.Int(0);
+          e.tenant = TenantId{s.Int(1)};
+          e.time = s.Text(2);
+          e.credential = s.Text(3);
+          e.idp = s.Text(4);
+          e.method = s.Text(5);
+          e.path = s.Text(6);
+          e.query = s.Text(7);
+          e.status = s.Int(8);
+          e.scim_type = s.Text(9);
+          e.detail = s.Text(10);
+          e.duration_ms = s.Double(11);
+          e.resource_type = s.OptionalText(12);
+          e.resource_id = s.OptionalText(13);
+          e.request_body = s.Text(14);
+          if (auto events = core::ParseJson(s.Text(15)); events && events->is_array()) {
+            for (const auto& id : *events) {
+              if (id.is_string()) e.events.push_back(id.get<std::string>());
+            }
+          }
+          e.note = s.Text(16);
+          return e;
         });
   }
 
