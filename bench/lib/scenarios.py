@@ -5,6 +5,9 @@ preloaded directory (S2, S3, S6), then writes (S4, S1, S5, S8, S7), which grow i
 """
 from __future__ import annotations
 
+import http.client
+import json
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -45,6 +48,7 @@ class Settings:
     sync_users: int       # S7's new users
     group_size: int       # S5's group grows to this many members
     storage: str          # scimd's storage backend
+    s9_events: int = 10_000  # S9: events queued while paused, then delivered
 
 
 def progress(text: str) -> None:
@@ -311,6 +315,75 @@ class Suite:
                   verdict_text="met" if met else "MISSED",
                   note=f"{before:,} users before kill -9, {after:,} after; "
                        f"{self.acknowledged_creates:,} creates were answered 201")
+
+    # ---- events --------------------------------------------------------------------------------
+
+    def s9_event_delivery(self, scimd_binary: Path, data_dir: Path, receiver: Server) -> None:
+        """Webhook delivery throughput: with the tenant's notifications paused, creates N users (N
+        user.created events), adds a webhook to `receiver` (scimd-ceiling, which answers 200 at
+        once), then resumes notifications and times until every event is delivered."""
+        events = self.settings.s9_events
+
+        def cli(*args: str) -> str:
+            done = subprocess.run([str(scimd_binary), *args, "--data", str(data_dir)], capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"bench: S9: scimd {' '.join(args)} failed: {done.stderr}")
+            return done.stdout
+
+        key = cli("apikey", "issue", "--tenant", "demo", "--label", "bench").strip().splitlines()[-1]
+        cli("tenant", "set", "demo", "notifications", "paused")
+        url = f"http://127.0.0.1:{receiver.port}/hook"
+        cli("webhook", "add", "demo", url)
+        webhook = next(line.split()[0] for line in cli("webhook", "list", "demo").splitlines()[1:]
+                       if line.endswith(url))
+        created, _ = self.measure(f"S9: {events:,} users created while notifications are paused", "preload.lua",
+                                  count_bounded=True, seconds=max(self.settings.max_seconds, events // 200),
+                                  first=50_000_000, count=events, ids_prefix=self.workdir / "s9-ids")
+        self.acknowledged_creates += created.counted
+
+        progress(f"  S9 webhook delivery of {created.counted:,} events (up to {self.settings.max_seconds} s)")
+        stats_path = f"/api/v1/tenants/demo/webhooks/{webhook}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.scimd.port, timeout=30)
+
+        def stats() -> dict:
+            conn.request("GET", stats_path, headers={"Authorization": f"Bearer {key}"})
+            response = conn.getresponse()
+            body = json.loads(response.read())
+            if response.status != 200:
+                sys.exit(f"bench: S9: GET {stats_path} answered {response.status}: {body}")
+            return body
+
+        cpu_before = self.scimd.cpu_seconds()
+        started = time.monotonic()
+        cli("tenant", "set", "demo", "notifications", "active")
+        deadline = started + self.settings.max_seconds
+        while True:
+            current = stats()
+            counts = current["deliveries"]
+            done = counts["pending"] == 0 and current["events_behind"] == 0 and counts["delivered"] + counts["dead"] > 0
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        cpu = self.scimd.cpu_seconds() - cpu_before
+        conn.close()
+        cli("webhook", "remove", "demo", webhook)
+        settle()
+
+        delivered = counts["delivered"]
+        missing = created.counted - delivered
+        rate = delivered / elapsed if elapsed > 0 else 0.0
+        notes = [f"{delivered:,} of {created.counted:,} events delivered in {elapsed:.1f} s (from resuming "
+                 f"notifications, so the dispatcher's 250 ms poll is included); receiver: scimd-ceiling, "
+                 f"answering 200 at once; default webhook_senders (4)"]
+        if not done:
+            notes.append(f"stopped by the {self.settings.max_seconds} s limit")
+        if counts["dead"]:
+            notes.append(f"{counts['dead']} dead letters")
+        self.rows.append(Row("S9 webhook delivery (user.created events)", requests=delivered,
+                             errors=max(0, missing) + counts["dead"], rate=rate, unit="events/s",
+                             ratio=self.share_of_ceiling(rate), cpu_per_1k=1000 * cpu / delivered if delivered else None,
+                             target_text="- (issue 8 sets none)", verdict_text="measured", note="; ".join(notes)))
 
     def not_implemented(self, scenario: str, target: str, why: str) -> None:
         self.info(scenario, target_text=target, verdict_text="not implemented", note=why)

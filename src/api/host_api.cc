@@ -302,7 +302,14 @@ struct HostApi::Impl {
   http::Response GetWebhook(const storage::Tenant& tenant, const std::string& id) {
     auto webhook = FindWebhook(tenant, id);
     if (!webhook) return ErrorResponse(webhook.error());
-    return JsonOk(core::DumpJson(WebhookJson(*webhook)));
+    auto stats = store.GetWebhookStats(tenant.id, id);
+    if (!stats) return ErrorResponse(stats.error());
+    Json json = WebhookJson(*webhook);
+    if (*stats) {
+      json["deliveries"] = {{"pending", (*stats)->pending}, {"delivered", (*stats)->delivered}, {"dead", (*stats)->dead}};
+      json["events_behind"] = (*stats)->events_behind;
+    }
+    return JsonOk(core::DumpJson(json));
   }
 
   http::Response AddWebhook(const storage::Tenant& tenant, std::string_view body) {

@@ -175,11 +175,15 @@ int WebhookList(const CommonFlags& flags, const std::string& tenant_name) {
     PrintError(webhooks.error().detail);
     return kExitFailure;
   }
-  fmt::print("{:<20} {:<25} {:<28} {}\n", "ID", "CREATED", "EVENTS", "URL");
+  fmt::print("{:<20} {:<25} {:<28} {:>8} {:>6} {:>7} {}\n", "ID", "CREATED", "EVENTS", "PENDING", "DEAD", "BEHIND",
+             "URL");
   for (const auto& w : *webhooks) {
     std::string types;
     for (const auto& t : w.event_types) types += (types.empty() ? "" : ",") + t;
-    fmt::print("{:<20} {:<25} {:<28} {}\n", w.id, w.created, types.empty() ? "(all)" : types, w.url);
+    auto stats = env->store->GetWebhookStats(tenant->id, w.id);
+    storage::WebhookStats shown = stats && *stats ? **stats : storage::WebhookStats{};
+    fmt::print("{:<20} {:<25} {:<28} {:>8} {:>6} {:>7} {}\n", w.id, w.created, types.empty() ? "(all)" : types,
+               shown.pending, shown.dead, shown.events_behind, w.url);
   }
   return kExitOk;
 }

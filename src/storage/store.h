@@ -206,6 +206,15 @@ struct DeliveryRecord {
   std::optional<std::string> delivered;
 };
 
+// How far a webhook is: its deliveries by state, and the tenant's events it has not yet looked at
+// (paused, or fan-out behind).
+struct WebhookStats {
+  int64_t pending = 0;
+  int64_t delivered = 0;
+  int64_t dead = 0;
+  int64_t events_behind = 0;
+};
+
 // A due delivery with what sending it needs.
 struct DueDelivery {
   DeliveryRecord delivery;
@@ -391,6 +400,8 @@ class Store {
 
   // Webhooks: one tenant's, or every tenant's (nullopt).
   virtual Result<std::vector<WebhookRecord>> ListWebhooks(std::optional<TenantId> tenant) = 0;
+  // nullopt when the tenant has no such webhook.
+  virtual Result<std::optional<WebhookStats>> GetWebhookStats(TenantId tenant, const std::string& webhook_id) = 0;
   // Pending deliveries due at `now_ms`, oldest first, at most `limit`, skipping the tenants in
   // `paused`. Per webhook and resource only the oldest pending delivery is ever due, so a resource's
   // events reach a receiver in order even across retries.

@@ -179,6 +179,9 @@ class WebhooksTest(ServerTestCase):
         host = self.server.client(key, prefix="/api/v1/tenants/demo")
         detail = host.get(f"/deliveries/{dead[0]}").json
         self.assertEqual(detail["state"], "dead")
+        stats = host.get(f"/webhooks/{webhook_id}").json
+        self.assertEqual(stats["deliveries"], {"pending": 0, "delivered": 0, "dead": 1})
+        self.assertEqual(stats["events_behind"], 0)
         self.assertEqual([a["status"] for a in detail["log"]], [503] * MAX_ATTEMPTS)
         self.assertIn("503", detail["log"][0]["error"])
 
@@ -217,6 +220,11 @@ class WebhooksTest(ServerTestCase):
             self.create_user("paused2@example.com")
             time.sleep(1.0)
             self.assertEqual(self.receiver.received, [], "nothing is sent while paused")
+            listing = self.server.cli("webhook", "list", "demo", check=True).stdout.splitlines()
+            header = listing[0].split()
+            row = dict(zip(header, listing[1].split()))
+            self.assertEqual(row["BEHIND"], "2", listing)
+            self.assertEqual(row["PENDING"], "0", listing)
         finally:
             self.server.cli("tenant", "set", "demo", "notifications", "active", check=True)
         self.assertTrue(wait_until(lambda: len(self.receiver.events()) == 2))

@@ -1191,6 +1191,39 @@ class SqliteStore final : public Store {
         [](const Statement& s) { return ReadWebhook(s, 0); });
   }
 
+  Result<std::optional<WebhookStats>> GetWebhookStats(TenantId tenant, const std::string& webhook_id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    // One read transaction so the counts and the lag agree.
+    if (auto r = db->connection->Exec("BEGIN"); !r) return std::unexpected(r.error());
+    struct EndRead {
+      Connection& c;
+      ~EndRead() { (void)c.Exec("COMMIT"); }
+    } end_read{*db->connection};
+    auto behind = Query<int64_t>(
+        *db->connection,
+        "SELECT (SELECT count(*) FROM events e WHERE e.tenant_id = w.tenant_id AND e.seq > w.cursor) FROM webhooks w "
+        "WHERE w.tenant_id = ?1 AND w.id = ?2",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, webhook_id); }, [](const Statement& s) { return s.Int(0); });
+    if (!behind) return std::unexpected(behind.error());
+    if (behind->empty()) return std::optional<WebhookStats>();
+    WebhookStats stats;
+    stats.events_behind = behind->front();
+    auto counts = Query<std::pair<int64_t, int64_t>>(
+        *db->connection, "SELECT state, count(*) FROM deliveries WHERE webhook_id = ?1 GROUP BY state",
+        [&](Statement& s) { s.Bind(1, webhook_id); },
+        [](const Statement& s) { return std::pair{s.Int(0), s.Int(1)}; });
+    if (!counts) return std::unexpected(counts.error());
+    for (const auto& [state, count] : *counts) {
+      switch (static_cast<DeliveryState>(state)) {
+        case DeliveryState::kPending: stats.pending = count; break;
+        case DeliveryState::kDelivered: stats.delivered = count; break;
+        case DeliveryState::kDead: stats.dead = count; break;
+      }
+    }
+    return std::optional<WebhookStats>(stats);
+  }
+
   Result<std::vector<DueDelivery>> DueDeliveries(int64_t now_ms, const std::vector<TenantId>& paused,
                                                  int64_t limit) override {
     core::Json skip = core::Json::array();
