@@ -24,6 +24,8 @@ namespace scim::api {
 
 struct JournalOptions {
   bool enabled = true;
+  // Successful reads (GET, HEAD, .search answered 2xx/3xx) too; refused ones are always kept.
+  bool successful_reads = true;
   int64_t retention_days = 30;
   std::chrono::milliseconds flush_interval{100};
   size_t max_queued = 100'000;

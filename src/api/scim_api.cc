@@ -78,6 +78,9 @@ http::Response JsonResponse(int status, std::string body) {
 void RecordInJournal(const Call& call, const http::Response& response) {
   bool authenticated = !call.principal.tenant_name.empty();
   if (!call.journal || (!authenticated && !call.journal_tenant)) return;
+  bool read = call.request.method == "GET" || call.request.method == "HEAD" ||
+              call.request.path.ends_with("/.search");
+  if (read && response.status < 400 && !call.journal->options().successful_reads) return;
   storage::JournalEntry entry;
   entry.tenant = authenticated ? call.principal.tenant : *call.journal_tenant;
   entry.time = call.now;

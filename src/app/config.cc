@@ -116,6 +116,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("webhook_retry_max_ms", &Config::webhook_retry_max_ms, 10, int64_t{7} * 24 * 3600 * 1000),
       StringSetting("webhook_ca_file", &Config::webhook_ca_file),
       BoolSetting("journal", &Config::journal),
+      BoolSetting("journal_reads", &Config::journal_reads),
       IntSetting("journal_retention_days", &Config::journal_retention_days, 1, 3650),
   };
   return settings;

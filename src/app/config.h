@@ -31,6 +31,7 @@ struct Config {
   std::string webhook_ca_file;             // webhook_ca_file (extra PEM CAs) SCIMD_WEBHOOK_CA_FILE
   // The provisioning journal (docs/journal.md).
   bool journal = true;                     // journal                         SCIMD_JOURNAL
+  bool journal_reads = true;               // journal_reads (successful reads) SCIMD_JOURNAL_READS
   int64_t journal_retention_days = 30;     // journal_retention_days          SCIMD_JOURNAL_RETENTION_DAYS
 };
 

@@ -106,6 +106,7 @@ int Serve(const ServeFlags& flags) {
   events::Dispatcher dispatcher(*env->store, delivery);
   api::JournalOptions journal_options;
   journal_options.enabled = config.journal;
+  journal_options.successful_reads = config.journal_reads;
   journal_options.retention_days = config.journal_retention_days;
   api::Journal journal(*env->store, journal_options);
   api::ScimApi scim_api(

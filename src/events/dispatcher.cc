@@ -68,7 +68,9 @@ struct Dispatcher::Impl {
   bool stopping = false;             // guarded by mu
   bool started = false;              // guarded by mu
   std::deque<storage::DueDelivery> jobs;  // guarded by mu
-  std::set<int64_t> in_flight;       // delivery ids queued or being sent; guarded by mu
+  std::set<int64_t> in_flight;       // delivery ids queued, being sent or being recorded; guarded by mu
+  int64_t recording = 0;             // attempts handed to the store's writer, not yet committed; guarded by mu
+  std::condition_variable recorded;  // `recording` went down
   std::thread coordinator;
   std::vector<std::thread> senders;
 
@@ -119,7 +121,8 @@ struct Dispatcher::Impl {
       }
     }
 
-    size_t capacity = static_cast<size_t>(std::max(1, options.senders)) * 2;
+    // Room for a delivery per sender being sent, and more being recorded or waiting.
+    size_t capacity = static_cast<size_t>(std::max(1, options.senders)) * 4;
     size_t busy = 0;
     {
       std::lock_guard lock(mu);
@@ -159,13 +162,20 @@ struct Dispatcher::Impl {
         jobs.pop_front();
       }
       Deliver(job);
-      {
-        std::lock_guard lock(mu);
-        in_flight.erase(job.delivery.id);
-        notified = true;  // the next event of the same resource may be due now
-      }
-      wake.notify_one();
     }
+  }
+
+  // Called once an attempt's record committed (or failed to): the delivery leaves in_flight, and
+  // the next event of the same resource may be due now.
+  void Recorded(int64_t delivery_id) {
+    {
+      std::lock_guard lock(mu);
+      in_flight.erase(delivery_id);
+      --recording;
+      notified = true;
+    }
+    wake.notify_one();
+    recorded.notify_all();
   }
 
   void Deliver(const storage::DueDelivery& job) {
@@ -220,10 +230,19 @@ struct Dispatcher::Impl {
       outcome.state = storage::DeliveryState::kPending;
       outcome.next_attempt_ms = NowMs() + RetryDelay(attempt_number, options.retry_base, options.retry_max, Jitter()).count();
     }
-    // Waits for the commit: the next delivery of this resource must not be sent before this one is
-    // recorded as delivered.
-    auto recorded = store.WriteSync([&](storage::WriteTxn& txn) { return txn.RecordAttempt(attempt, outcome); });
-    if (!recorded) LogError(fmt::format("recording delivery {}: {}", delivery.id, recorded.error().detail));
+    // Recorded without waiting, so that this sender takes the next delivery while the writer
+    // commits (attempts of several senders then share a commit). The delivery stays in in_flight
+    // until the commit, so the next event of its resource is not sent before this one is recorded.
+    {
+      std::lock_guard lock(mu);
+      ++recording;
+    }
+    int64_t id = delivery.id;
+    store.Write([attempt, outcome](storage::WriteTxn& txn) { return txn.RecordAttempt(attempt, outcome); },
+                [this, id](core::Result<void> result) {
+                  if (!result) LogError(fmt::format("recording delivery {}: {}", id, result.error().detail));
+                  Recorded(id);
+                });
   }
 };
 
@@ -261,6 +280,9 @@ void Dispatcher::Stop() {
   for (auto& sender : impl_->senders) {
     if (sender.joinable()) sender.join();
   }
+  // The writer still runs the last records' completions, which touch this object.
+  std::unique_lock lock(impl_->mu);
+  impl_->recorded.wait(lock, [&] { return impl_->recording == 0; });
 }
 
 }  // namespace scim::events

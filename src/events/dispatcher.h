@@ -9,9 +9,12 @@
 //      after the webhook's cursor become pending deliveries (Store::FanOut);
 //   2. the due deliveries (Store::DueDeliveries: per webhook and resource only the oldest pending
 //      one, so order holds across retries) go to a pool of sender threads;
-//   3. a sender signs the event, POSTs it (http::Fetch, with a deadline), and records the attempt:
+//   3. a sender signs the event, POSTs it (http::Fetch, with a deadline), and hands the attempt's
+//      record to the store's writer without waiting (records of several senders share a commit):
 //      2xx delivers it; anything else schedules a retry after an exponential, jittered delay, or
-//      dead-letters it after max_attempts. An operator can queue any delivery again (Redeliver).
+//      dead-letters it after max_attempts. The delivery counts as in flight until its record
+//      committed, so its resource's next event waits for that. An operator can queue any delivery
+//      again (Redeliver).
 //
 // A paused tenant's events are neither fanned out nor sent; they flow, in order, once it is
 // active again.
@@ -51,7 +54,8 @@ class Dispatcher {
   // Events were committed (or a delivery was queued again): look now rather than at the next poll.
   void Notify();
   // Stops taking new deliveries, lets the ones in flight finish (each is bounded by the client's
-  // total_timeout), and joins every thread. Idempotent.
+  // total_timeout) and their records commit, and joins every thread. Idempotent. The store must
+  // outlive this call.
   void Stop();
 
  private:

@@ -2,9 +2,10 @@
 changed, read through GET /api/v1/tenants/{tenant}/journal and `scimd journal`."""
 from __future__ import annotations
 
+import time
 import unittest
 
-from harness import ServerTestCase, new_user, patch_op, q, wait_until
+from harness import Server, ServerTestCase, new_user, patch_op, q, wait_until
 
 
 class JournalTest(ServerTestCase):
@@ -134,6 +135,34 @@ class JournalTest(ServerTestCase):
         grep = self.server.cli("journal", "demo", "--grep", "cli-missing", check=True).stdout.splitlines()
         self.assertEqual(len(grep), 2, grep)
         self.assertEqual(self.server.cli("journal", "nope").returncode, 3)
+
+
+class JournalWithoutReadsTest(unittest.TestCase):
+    def test_journal_reads_false_keeps_changes_and_refusals_only(self):
+        server = Server(env={"SCIMD_JOURNAL_READS": "false"}).start()
+        try:
+            key = server.cli("apikey", "issue", check=True).stdout.strip().splitlines()[-1]
+            scim, host = server.client(), server.client(key, prefix="/api/v1/tenants/demo")
+            uid = scim.post("/Users", new_user("reads@example.com")).json["id"]
+            self.assertEqual(scim.get(f"/Users/{uid}").status, 200)
+            self.assertEqual(scim.get(q("/Users", filter='userName eq "reads@example.com"')).status, 200)
+            self.assertEqual(scim.get("/Users/missing").status, 404)
+            self.assertEqual(scim.patch(f"/Users/{uid}", patch_op({"op": "replace", "path": "title", "value": "x"})).status, 200)
+            entries = []
+
+            def look():
+                entries[:] = host.get("/journal").json["entries"]
+                return len(entries) >= 3
+
+            self.assertTrue(wait_until(look))
+            time.sleep(0.3)  # one more flush: nothing else arrives
+            look()
+            self.assertEqual([(e["method"], e["status"]) for e in entries], [("PATCH", 200), ("GET", 404), ("POST", 201)])
+            scim.close()
+            host.close()
+        finally:
+            self.assertEqual(server.stop(), 0)
+            server.cleanup()
 
 
 if __name__ == "__main__":
