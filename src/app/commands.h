@@ -55,6 +55,10 @@ struct JournalFlags {
 };
 // The tenant's provisioning journal, newest first, one line per request.
 int JournalShow(const CommonFlags& flags, const std::string& tenant, const JournalFlags& journal);
+// An online, consistent copy of the database into FILE, and its restore (--force to replace a
+// database that holds users or groups).
+int Backup(const CommonFlags& flags, const std::string& file);
+int Restore(const CommonFlags& flags, const std::string& file, bool force);
 int EventsTail(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& after);
 
 }  // namespace scim::app

@@ -146,6 +146,17 @@ int main(int argc, char** argv) {
   journal_cmd->add_option("--limit", journal_flags.limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   AddCommonFlags(journal_cmd, flags);
 
+  std::string file;
+  bool force = false;
+  auto* backup_cmd = app.add_subcommand("backup", "Copy the database into FILE, consistently, while the server runs");
+  backup_cmd->add_option("FILE", file, "The backup file to write (must not exist)")->required();
+  AddCommonFlags(backup_cmd, flags);
+  auto* restore_cmd = app.add_subcommand(
+      "restore", "Replace the database with a backup (also while the server runs: it answers from it next)");
+  restore_cmd->add_option("FILE", file, "A file written by 'scimd backup'")->required();
+  restore_cmd->add_flag("--force", force, "Replace a database that holds users or groups");
+  AddCommonFlags(restore_cmd, flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -177,6 +188,8 @@ int main(int argc, char** argv) {
   if (webhook_rotate->parsed()) return scim::app::WebhookRotate(flags, tenant, webhook_id);
   if (webhook_deliveries->parsed()) return scim::app::WebhookDeliveries(flags, tenant, webhook_filter, state, limit);
   if (webhook_redeliver->parsed()) return scim::app::WebhookRedeliver(flags, tenant, delivery_id);
+  if (backup_cmd->parsed()) return scim::app::Backup(flags, file);
+  if (restore_cmd->parsed()) return scim::app::Restore(flags, file, force);
   if (journal_cmd->parsed()) return scim::app::JournalShow(flags, tenant, journal_flags);
   if (events_tail->parsed()) return scim::app::EventsTail(flags, tenant, after);
   return scim::app::kExitUsage;

@@ -11,8 +11,7 @@
 
 namespace scim::app {
 
-std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool create_data_dir,
-                                                const std::optional<std::string>& listen) {
+std::expected<Config, int> LoadEffectiveConfig(const CommonFlags& flags, const std::optional<std::string>& listen) {
   auto config = LoadConfig(flags.config_file);
   if (!config) {
     fmt::print(stderr, "scimd: error: {}\n", config.error().detail);
@@ -20,6 +19,13 @@ std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool c
   }
   if (flags.data_dir) config->data_dir = *flags.data_dir;
   if (listen) config->listen = *listen;
+  return *config;
+}
+
+std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool create_data_dir,
+                                                const std::optional<std::string>& listen) {
+  auto config = LoadEffectiveConfig(flags, listen);
+  if (!config) return std::unexpected(config.error());
   if (!auth::InitCrypto()) {
     fmt::print(stderr, "scimd: error: libsodium could not initialise (no entropy source?)\n");
     return std::unexpected(kExitFailure);

@@ -21,6 +21,11 @@ struct Environment {
   bool fresh = false;  // the database did not exist before this start
 };
 
+// Loads the configuration (flags over environment over file over defaults). On failure prints why
+// to stderr and returns the exit code.
+std::expected<Config, int> LoadEffectiveConfig(const CommonFlags& flags,
+                                               const std::optional<std::string>& listen = std::nullopt);
+
 // Loads the configuration (flags over environment over file over defaults), initialises crypto
 // and opens the database. On failure prints why to stderr and returns the exit code.
 std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool create_data_dir,

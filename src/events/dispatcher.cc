@@ -71,6 +71,12 @@ struct Dispatcher::Impl {
   std::set<int64_t> in_flight;       // delivery ids queued, being sent or being recorded; guarded by mu
   int64_t recording = 0;             // attempts handed to the store's writer, not yet committed; guarded by mu
   std::condition_variable recorded;  // `recording` went down
+  // A round reads the due deliveries outside the lock, so it may read one as pending whose attempt
+  // was recorded (and which left in_flight) meanwhile; sending it again would repeat it, maybe
+  // after its resource's next event. Each recorded delivery keeps the count of records at its
+  // commit here until every later round's read is sure to see the commit.
+  uint64_t records_done = 0;                  // guarded by mu
+  std::map<int64_t, uint64_t> recently_recorded;  // delivery id -> records_done after it; guarded by mu
   std::thread coordinator;
   std::vector<std::thread> senders;
 
@@ -124,9 +130,11 @@ struct Dispatcher::Impl {
     // Room for a delivery per sender being sent, and more being recorded or waiting.
     size_t capacity = static_cast<size_t>(std::max(1, options.senders)) * 4;
     size_t busy = 0;
+    uint64_t read_after = 0;  // records committed before the read below: it sees them
     {
       std::lock_guard lock(mu);
       busy = in_flight.size();
+      read_after = records_done;
     }
     if (busy >= capacity) return;
     auto due = store.DueDeliveries(now_ms, *paused, static_cast<int64_t>(capacity + busy));
@@ -134,9 +142,13 @@ struct Dispatcher::Impl {
     std::lock_guard lock(mu);
     for (auto& delivery : *due) {
       if (in_flight.size() >= capacity) break;
+      auto recent = recently_recorded.find(delivery.delivery.id);
+      if (recent != recently_recorded.end() && recent->second > read_after) continue;  // read before its record
       if (!in_flight.insert(delivery.delivery.id).second) continue;  // already queued or being sent
       jobs.push_back(std::move(delivery));
     }
+    // Records this read saw need no remembering: later reads see them too.
+    std::erase_if(recently_recorded, [&](const auto& entry) { return entry.second <= read_after; });
     work.notify_all();
   }
 
@@ -172,6 +184,7 @@ struct Dispatcher::Impl {
       std::lock_guard lock(mu);
       in_flight.erase(delivery_id);
       --recording;
+      recently_recorded[delivery_id] = ++records_done;
       notified = true;
     }
     wake.notify_one();

@@ -227,7 +227,9 @@ class WebhooksTest(ServerTestCase):
             self.assertEqual(row["PENDING"], "0", listing)
         finally:
             self.server.cli("tenant", "set", "demo", "notifications", "active", check=True)
-        self.assertTrue(wait_until(lambda: len(self.receiver.events()) == 2))
+        if not wait_until(lambda: len(self.receiver.events()) == 2):
+            self.fail(f"received {[json.loads(r['body'])['id'] for r in self.receiver.received]}; deliveries:\n"
+                      + self.server.cli("webhook", "deliveries", "demo").stdout)
         # Two users: two resources, so no order between them is promised.
         self.assertEqual(sorted(e["data"]["userName"] for e in self.receiver.events()),
                          ["paused1@example.com", "paused2@example.com"])

@@ -65,6 +65,8 @@ class Connection {
   // Runs one or more statements without parameters.
   Result<void> Exec(const char* sql);
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+  // The raw handle, for SQLite APIs this class does not wrap (the backup API).
+  sqlite3* handle() const { return db_; }
   int Changes() const { return sqlite3_changes(db_); }
 
  private:

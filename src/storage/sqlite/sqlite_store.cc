@@ -1508,6 +1508,8 @@ Result<void> Migrate(Connection& db) {
 
 }  // namespace
 
+int SqliteSchemaVersion() { return kSchemaVersion; }
+
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   auto writer = Connection::Open(path, /*read_only=*/false);
   if (!writer) return std::unexpected(writer.error());

@@ -17,4 +17,7 @@ namespace scim::storage {
 // database was written by a newer scimd (its schema version is unknown to this binary).
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 
+// The schema version this scimd writes (PRAGMA user_version of its databases).
+int SqliteSchemaVersion();
+
 }  // namespace scim::storage
