@@ -138,8 +138,8 @@ function bench.contains(body, text)
 end
 
 -- A create as Okta sends it (profile attributes of a typical Okta SCIM 2.0 app mapping). Okta
--- always includes a password; scimd keeps only its Argon2id hash, so `with_password` decides
--- whether the request pays for that hash.
+-- always includes a password; scimd drops it by default (or keeps its Argon2id hash with
+-- passwords = "store"), so `with_password` decides whether the request carries one.
 function bench.okta_user(user_name, n, with_password)
   local password = with_password and string.format([["password":"Okta-%08x-pw",]], n) or ""
   return string.format([[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",]] ..

@@ -1,7 +1,7 @@
 -- Preload: creates users user<K>@example.com for K in [first, first+count), split between the
 -- threads, and appends each created id to ids_prefix.<thread>. Count-bounded.
 -- The bodies are Okta's minus the password: the preload only fills the directory, and the cost
--- of the password hash is what S1 and S7 measure.
+-- of the password (hashed when scimd stores passwords) is what S1 and S7 measure.
 -- Arguments: threads= first= count= ids_prefix=
 package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
 local bench = require("bench")

@@ -576,7 +576,13 @@ struct ScimApi::Impl {
     return call->principal.settings.reject_unknown_members.value_or(options.reject_unknown_members);
   }
 
-  Result<storage::ResourceRow> MakeRow(Kind kind, const core::NormalizedResource& normalized) {
+  bool StorePasswords(const CallPtr& call) const {
+    return call->principal.settings.store_passwords.value_or(options.store_passwords);
+  }
+
+  // The row to store; the password, when sent, becomes its Argon2id hash if `store_password`, and
+  // is dropped otherwise.
+  Result<storage::ResourceRow> MakeRow(Kind kind, const core::NormalizedResource& normalized, bool store_password) {
     storage::ResourceRow row;
     const Json& doc = normalized.resource;
     row.body = core::DumpJson(doc);
@@ -594,8 +600,7 @@ struct ScimApi::Impl {
         if (value != email.end() && value->is_string()) row.emails.push_back(value->get<std::string>());
       }
     }
-    if (normalized.password) {
-      // Okta sends a placeholder password on every create; only its Argon2id hash is kept.
+    if (normalized.password && store_password) {
       auto hash = auth::HashPassword(*normalized.password);
       if (!hash) return Fail(ErrorType::kUnavailable, "Out of memory while hashing the password; retry");
       row.password_hash = std::move(*hash);
@@ -606,7 +611,7 @@ struct ScimApi::Impl {
   void Create(const CallPtr& call, Kind kind) {
     auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, &call->quirks);
     if (!normalized) return ReplyError(call, normalized.error());
-    auto made = MakeRow(kind, *normalized);
+    auto made = MakeRow(kind, *normalized, StorePasswords(call));
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
     row->id = auth::NewUuid();
@@ -661,7 +666,7 @@ struct ScimApi::Impl {
     auto existing = LoadForChange(call, kind, id);
     if (!existing) return ReplyError(call, existing.error());
     const Json& before = existing->second;
-    auto made = MakeRow(kind, *normalized);
+    auto made = MakeRow(kind, *normalized, StorePasswords(call));
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
     row->id = id;
@@ -720,7 +725,7 @@ struct ScimApi::Impl {
       auto normalized = core::NormalizeResource(patched->resource, TypeOf(kind), *registry,
                                                 core::WriteContext::kPatchResult, quirks);
       if (!normalized) return ReplyError(call, normalized.error());
-      auto made = MakeRow(kind, *normalized);
+      auto made = MakeRow(kind, *normalized, StorePasswords(call));
       if (!made) return ReplyError(call, made.error());
       row = std::make_shared<storage::ResourceRow>(std::move(*made));
       row->id = id;

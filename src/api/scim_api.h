@@ -31,6 +31,10 @@ struct ApiOptions {
   // Group members that name no resource: skipped and logged (default; a 400 would make Okta drop the
   // whole push for good) or rejected with 400 invalidValue.
   bool reject_unknown_members = false;
+  // Passwords sent by the IdP: kept as an Argon2id hash (about 25 ms of CPU each) or dropped. Okta
+  // sends a placeholder with every create, so the default drops them (decisions/0008); a tenant's
+  // `passwords` setting overrides this.
+  bool store_passwords = false;
   int64_t default_page_size = 100;
   int64_t max_page_size = 1000;
   // Bulk (RFC 7644 §3.7): operations per request; the payload limit is the HTTP body limit, which

@@ -104,6 +104,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("max_body_bytes", &Config::max_body_bytes, 1024, int64_t{256} * 1024 * 1024),
       StringSetting("public_url", &Config::public_url),
       BoolSetting("reject_unknown_members", &Config::reject_unknown_members),
+      StringSetting("passwords", &Config::passwords),
       IntSetting("default_page_size", &Config::default_page_size, 1, 10000),
       IntSetting("max_page_size", &Config::max_page_size, 1, 10000),
       IntSetting("bulk_max_operations", &Config::bulk_max_operations, 1, 100000),
@@ -159,6 +160,9 @@ core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
     }
   }
   if (config.default_page_size > config.max_page_size) config.default_page_size = config.max_page_size;
+  if (config.passwords != "ignore" && config.passwords != "store") {
+    return Fail(ErrorType::kInvalidValue, "passwords: expected \"ignore\" or \"store\", got '" + config.passwords + "'");
+  }
   return config;
 }
 

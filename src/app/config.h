@@ -17,6 +17,7 @@ struct Config {
   int64_t max_body_bytes = 1024 * 1024;    // max_body_bytes                  SCIMD_MAX_BODY_BYTES
   std::string public_url;                  // public_url = "https://scim.example.com"  SCIMD_PUBLIC_URL
   bool reject_unknown_members = false;     // reject_unknown_members          SCIMD_REJECT_UNKNOWN_MEMBERS
+  std::string passwords = "ignore";        // passwords = "ignore" | "store"  SCIMD_PASSWORDS
   int64_t default_page_size = 100;         // default_page_size               SCIMD_DEFAULT_PAGE_SIZE
   int64_t max_page_size = 1000;            // max_page_size                   SCIMD_MAX_PAGE_SIZE
   int64_t bulk_max_operations = 1000;      // bulk_max_operations             SCIMD_BULK_MAX_OPERATIONS

@@ -51,11 +51,12 @@ int main(int argc, char** argv) {
   AddCommonFlags(tenant_show, flags);
   auto* tenant_set = tenant_cmd->add_subcommand(
       "set", "Change a tenant setting: profile (auto, generic, okta, entra, onelogin, jumpcloud, ping), "
-             "compatibility (lenient, strict), unknown_members (server, skip, reject), notifications (active, "
-             "paused), initial_sync (on, off, or the UTC time it ends)");
+             "compatibility (lenient, strict), unknown_members (server, skip, reject), passwords (server, ignore, "
+             "store), notifications (active, paused), initial_sync (on, off, or the UTC time it ends)");
   tenant_set->add_option("NAME", name, "Tenant name")->required();
   tenant_set->add_option("KEY", setting_key,
-                         "profile, compatibility, unknown_members, notifications or initial_sync")->required();
+                         "profile, compatibility, unknown_members, passwords, notifications or initial_sync")
+      ->required();
   tenant_set->add_option("VALUE", setting_value, "The new value")->required();
   AddCommonFlags(tenant_set, flags);
 

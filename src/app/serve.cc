@@ -90,6 +90,7 @@ int Serve(const ServeFlags& flags) {
     api_options.public_base_url.pop_back();
   }
   api_options.reject_unknown_members = config.reject_unknown_members;
+  api_options.store_passwords = config.passwords == "store";
   api_options.default_page_size = config.default_page_size;
   api_options.max_page_size = config.max_page_size;
   api_options.bulk_max_operations = config.bulk_max_operations;

@@ -61,6 +61,13 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "server, skip, reject");
     return {};
   }
+  if (key == "passwords") {
+    if (IEquals(value, "server")) settings.store_passwords.reset();
+    else if (IEquals(value, "ignore")) settings.store_passwords = false;
+    else if (IEquals(value, "store")) settings.store_passwords = true;
+    else return Invalid(key, value, "server, ignore, store");
+    return {};
+  }
   if (key == "notifications") {
     if (IEquals(value, "active")) settings.notifications_paused = false;
     else if (IEquals(value, "paused")) settings.notifications_paused = true;
@@ -75,7 +82,8 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
   }
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
-                  "'; the settings are: profile, compatibility, unknown_members, notifications, initial_sync");
+                  "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
+                  "initial_sync");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -90,6 +98,7 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
   return {{"profile", std::string(ToString(settings.profile))},
           {"compatibility", settings.compatibility == Compatibility::kStrict ? "strict" : "lenient"},
           {"unknown_members", unknown},
+          {"passwords", !settings.store_passwords ? "server" : *settings.store_passwords ? "store" : "ignore"},
           {"notifications", settings.notifications_paused ? "paused" : "active"},
           {"initial_sync", settings.initial_sync}};
 }

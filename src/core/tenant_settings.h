@@ -24,6 +24,9 @@ struct TenantSettings {
   IdpProfile profile = IdpProfile::kAuto;
   Compatibility compatibility = Compatibility::kLenient;
   std::optional<bool> reject_unknown_members;  // unset: the server's reject_unknown_members
+  // Passwords the IdP sends (Okta sends a placeholder on every create): stored as an Argon2id
+  // hash, or accepted and dropped. Unset: the server's `passwords` setting.
+  std::optional<bool> store_passwords;
   // Webhook delivery: paused holds deliveries (events keep accumulating in the outbox and flow, in
   // order, once active again).
   bool notifications_paused = false;
@@ -43,7 +46,8 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 
 // Sets one setting by the names of docs/cli.md: profile (auto, generic, okta, entra, onelogin,
 // jumpcloud, ping), compatibility (lenient, strict), unknown_members (server, skip, reject),
-// notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time).
+// notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time), passwords
+// (server, ignore, store).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

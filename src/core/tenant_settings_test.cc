@@ -44,6 +44,21 @@ TEST(TenantSettings, BadNamesAndValuesSayWhatIsAllowed) {
   EXPECT_EQ(s.profile, IdpProfile::kAuto) << "a refused value changes nothing";
 }
 
+TEST(TenantSettings, PasswordsFollowTheServerUnlessSet) {
+  TenantSettings s;
+  EXPECT_FALSE(s.store_passwords);
+  ASSERT_TRUE(SetTenantSetting(s, "passwords", "store"));
+  EXPECT_EQ(s.store_passwords, true);
+  EXPECT_EQ(DumpTenantSettings(s), R"({"passwords":"store"})");
+  ASSERT_TRUE(SetTenantSetting(s, "passwords", "ignore"));
+  EXPECT_EQ(s.store_passwords, false);
+  ASSERT_TRUE(SetTenantSetting(s, "passwords", "server"));
+  EXPECT_FALSE(s.store_passwords);
+  auto r = SetTenantSetting(s, "passwords", "hash");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().detail.find("server, ignore, store"), std::string::npos);
+}
+
 TEST(TenantSettings, NotificationsAndTheInitialSyncWindow) {
   TenantSettings s;
   EXPECT_FALSE(s.notifications_paused);

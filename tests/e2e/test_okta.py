@@ -4,6 +4,7 @@
 Every request below is shaped like Okta's: the same query strings (percent-encoded as Okta encodes
 them), the same bodies, the same Authorization header forms, and the same User-Agent."""
 import re
+import sqlite3
 import unittest
 import urllib.parse
 import uuid
@@ -324,6 +325,25 @@ class OktaUsers(OktaBase):
         self.assertNotIn("n3w-Secret!", got.text)
         for key in ("userName", "name", "emails", "active", "externalId"):
             self.assertEqual(got.json[key], user[key], key)
+
+    def test_the_placeholder_password_is_dropped_unless_the_tenant_stores_passwords(self):
+        def stored_hash(uid):
+            db = sqlite3.connect(f"file:{self.server.data_dir}/scimd.db?mode=ro", uri=True)
+            try:
+                return db.execute("SELECT password_hash FROM resources WHERE id = ?", (uid,)).fetchone()[0]
+            finally:
+                db.close()
+
+        dropped = self.okta.post("/Users", okta_create_body(uniq())).json["id"]
+        self.assertIsNone(stored_hash(dropped), "by default the placeholder is not kept (decisions/0008)")
+        self.server.cli("tenant", "set", "demo", "passwords", "store", check=True)
+        try:
+            kept = self.okta.post("/Users", okta_create_body(uniq()))
+            self.assertEqual(kept.status, 201)
+            self.assertTrue(stored_hash(kept.json["id"]).startswith("$argon2id$"))
+            self.assertNotIn("password", kept.text.lower())
+        finally:
+            self.server.cli("tenant", "set", "demo", "passwords", "server", check=True)
 
     def test_patch_that_changes_nothing_keeps_version(self):
         user = self.okta.post("/Users", okta_create_body(uniq())).json
