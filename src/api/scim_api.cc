@@ -222,8 +222,7 @@ struct ScimApi::Impl {
     if (path_tenant && !core::IEquals(*path_tenant, principal->tenant_name)) {
       // Same answer as a bad token: a credential never learns whether another tenant exists.
       call->request = std::move(request);
-      return ReplyError(call, {ErrorType::kUnauthorized,
-                               "The token is not valid for this SCIM endpoint (unknown, revoked or expired)"});
+      return ReplyError(call, {ErrorType::kUnauthorized, std::string(auth::RefusalFor(*principal))});
     }
     call->principal = std::move(*principal);
     call->quirks = core::QuirkLog(call->principal.settings.compatibility == core::Compatibility::kLenient);

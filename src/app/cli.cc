@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
+#include <string>
 
 #include "api/scim_api.h"
 #include "app/commands.h"
@@ -160,6 +162,81 @@ int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const 
   if (code != kExitOk) return code;
   fmt::print("Revoked token {}; requests using it are refused from now on.\n", token_id);
   return kExitOk;
+}
+
+int LoginSet(const CommonFlags& flags, const std::string& tenant_name, const std::string& username) {
+  if (username.empty() || username.size() > 128) {
+    PrintError("the username must be 1 to 128 characters long");
+    return kExitUsage;
+  }
+  for (char c : username) {
+    if (c == ':' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      PrintError("the username cannot hold ':' or control characters (HTTP Basic separates it from the password "
+                 "with ':')");
+      return kExitUsage;
+    }
+  }
+  // The password comes on standard input (one line), never on the command line, where other users
+  // of the machine could read it.
+  std::string password;
+  if (!std::getline(std::cin, password) && password.empty()) {
+    PrintError("no password on standard input (e.g. echo \"$PASSWORD\" | scimd login set TENANT USERNAME)");
+    return kExitUsage;
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.size() < 12 || password.size() > 1024) {
+    PrintError("the password must be 12 to 1024 characters long");
+    return kExitUsage;
+  }
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  auto hash = auth::HashPassword(password);
+  if (!hash) {
+    PrintError("out of memory while hashing the password");
+    return kExitFailure;
+  }
+  std::string now = api::NowRfc3339();
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) { return txn.SetLogin(tenant->id, username, *hash, now); });
+  if (!r) {
+    PrintError(r.error().detail);
+    return r.error().type == core::ErrorType::kUniqueness ? kExitUsage : kExitFailure;
+  }
+  fmt::print("Tenant '{}': SCIM username '{}' set with its new password (HTTP Basic; takes effect on the next "
+             "request).\n", tenant->name, username);
+  return kExitOk;
+}
+
+int LoginShow(const CommonFlags& flags, const std::string& tenant_name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  auto login = env->store->LoginOf(tenant->id);
+  if (!login) {
+    PrintError(login.error().detail);
+    return kExitFailure;
+  }
+  if (!*login) {
+    fmt::print("Tenant '{}' has no SCIM login (set one with: scimd login set {} USERNAME)\n", tenant->name,
+               tenant->name);
+    return kExitOk;
+  }
+  fmt::print("{:<16} {}\n{:<16} {}\n", "username", (*login)->username, "password set", (*login)->updated);
+  return kExitOk;
+}
+
+int LoginRemove(const CommonFlags& flags, const std::string& tenant_name) {
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  int code = WriteExisting(
+      *env->store, [&](storage::WriteTxn& txn) { return txn.RemoveLogin(tenant->id); },
+      "tenant '" + tenant_name + "' has no SCIM login");
+  if (code == kExitOk) fmt::print("Removed the SCIM login of tenant '{}'; HTTP Basic is refused from now on.\n", tenant->name);
+  return code;
 }
 
 }  // namespace scim::app

@@ -33,6 +33,10 @@ int TokenIssue(const CommonFlags& flags, const std::string& tenant, std::optiona
                const std::string& label);
 int TokenList(const CommonFlags& flags, const std::string& tenant);
 int TokenRevoke(const CommonFlags& flags, const std::string& tenant, const std::string& token_id);
+// The tenant's SCIM login for HTTP Basic: the password is read from standard input (one line).
+int LoginSet(const CommonFlags& flags, const std::string& tenant, const std::string& username);
+int LoginShow(const CommonFlags& flags, const std::string& tenant);
+int LoginRemove(const CommonFlags& flags, const std::string& tenant);
 int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tenant, const std::string& label);
 int ApiKeyList(const CommonFlags& flags);
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id);

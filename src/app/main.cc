@@ -75,6 +75,21 @@ int main(int argc, char** argv) {
   token_revoke->add_option("TOKEN_ID", token_id, "The token's id as shown by 'token list' (tok_...)")->required();
   AddCommonFlags(token_revoke, flags);
 
+  std::string username;
+  auto* login_cmd = app.add_subcommand("login", "A tenant's SCIM username and password (HTTP Basic)");
+  login_cmd->require_subcommand(1);
+  auto* login_set = login_cmd->add_subcommand(
+      "set", "Set the tenant's SCIM username; the password (12+ characters) is read from standard input");
+  login_set->add_option("TENANT", tenant, "Tenant name")->required();
+  login_set->add_option("USERNAME", username, "The SCIM username the IdP's admin types in")->required();
+  AddCommonFlags(login_set, flags);
+  auto* login_show = login_cmd->add_subcommand("show", "Show the tenant's SCIM username (never the password)");
+  login_show->add_option("TENANT", tenant, "Tenant name")->required();
+  AddCommonFlags(login_show, flags);
+  auto* login_remove = login_cmd->add_subcommand("remove", "Remove the tenant's SCIM login");
+  login_remove->add_option("TENANT", tenant, "Tenant name")->required();
+  AddCommonFlags(login_remove, flags);
+
   std::optional<std::string> key_tenant;
   std::string key_id;
   auto* apikey_cmd = app.add_subcommand("apikey", "Issue, list and revoke host API keys (the app's key for /api/v1)");
@@ -180,6 +195,9 @@ int main(int argc, char** argv) {
   if (token_issue->parsed()) return scim::app::TokenIssue(flags, tenant, expires_days, label);
   if (token_list->parsed()) return scim::app::TokenList(flags, tenant);
   if (token_revoke->parsed()) return scim::app::TokenRevoke(flags, tenant, token_id);
+  if (login_set->parsed()) return scim::app::LoginSet(flags, tenant, username);
+  if (login_show->parsed()) return scim::app::LoginShow(flags, tenant);
+  if (login_remove->parsed()) return scim::app::LoginRemove(flags, tenant);
   if (apikey_issue->parsed()) return scim::app::ApiKeyIssue(flags, key_tenant, label);
   if (apikey_list->parsed()) return scim::app::ApiKeyList(flags);
   if (apikey_revoke->parsed()) return scim::app::ApiKeyRevoke(flags, key_id);

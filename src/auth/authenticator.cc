@@ -1,5 +1,7 @@
 #include "auth/authenticator.h"
 
+#include <sodium.h>
+
 #include "auth/crypto.h"
 #include "core/json.h"
 
@@ -7,6 +9,8 @@ namespace scim::auth {
 namespace {
 
 constexpr std::string_view kTokenPrefix = "scimd_";
+constexpr auto kVerifiedFor = std::chrono::minutes(5);
+constexpr size_t kMaxVerified = 10'000;
 
 bool IsTokenChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -38,21 +42,48 @@ std::string_view ExtractToken(std::string_view authorization) {
   return authorization.substr(start, end - start);
 }
 
+std::string_view RefusalFor(const Principal& principal) {
+  return principal.credential_id.starts_with("basic:") ? kInvalidLogin : kInvalidToken;
+}
+
+std::optional<std::pair<std::string, std::string>> ParseBasic(std::string_view authorization) {
+  while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
+  while (!authorization.empty() && authorization.back() == ' ') authorization.remove_suffix(1);
+  if (authorization.size() < 7 || !core::IEquals(authorization.substr(0, 6), "basic ")) return std::nullopt;
+  std::string_view encoded = authorization.substr(6);
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  if (encoded.size() > 1024) return std::nullopt;
+  std::string decoded(encoded.size(), '\0');
+  size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), encoded.data(), encoded.size(),
+                        nullptr, &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return std::nullopt;
+  }
+  decoded.resize(length);
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  return std::pair{decoded.substr(0, colon), decoded.substr(colon + 1)};
+}
+
 core::Result<Principal> Authenticator::Authenticate(std::string_view authorization, const std::string& now) {
   if (authorization.empty()) {
     return core::Fail(core::ErrorType::kUnauthorized,
                       "Authentication required: send the tenant's token as 'Authorization: Bearer <token>'");
   }
+  {
+    std::string_view trimmed = authorization;
+    while (!trimmed.empty() && trimmed.front() == ' ') trimmed.remove_prefix(1);
+    if (trimmed.size() >= 6 && core::IEquals(trimmed.substr(0, 6), "basic ")) return AuthenticateBasic(authorization);
+  }
   std::string_view token = ExtractToken(authorization);
-  constexpr std::string_view kInvalid = "The token is not valid for this SCIM endpoint (unknown, revoked or expired)";
-  if (token.empty() || token.size() > 256) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalid));
+  if (token.empty() || token.size() > 256) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
   std::string hash = HashTokenSecret(token);
   auto found = store_.FindTokenByHash(hash);
   if (!found) return std::unexpected(found.error());
-  if (!*found) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalid));
+  if (!*found) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
   const storage::TokenRecord& record = **found;
-  if (record.revoked) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalid));
-  if (record.expires && *record.expires <= now) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalid));
+  if (record.revoked) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
+  if (record.expires && *record.expires <= now) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
 
   // Record use at most once a minute per token: a write per request would cost more than the request.
   if (!record.last_used || record.last_used->compare(0, 16, now, 0, 16) != 0) {
@@ -65,6 +96,51 @@ core::Result<Principal> Authenticator::Authenticate(std::string_view authorizati
   auto settings = core::ParseTenantSettings(record.tenant_settings);
   return Principal{record.tenant, record.tenant_name, record.id, settings ? *settings : core::TenantSettings{},
                    IsBearerForm(authorization, token)};
+}
+
+core::Result<Principal> Authenticator::AuthenticateBasic(std::string_view authorization) {
+  auto credentials = ParseBasic(authorization);
+  if (!credentials) {
+    return core::Fail(core::ErrorType::kUnauthorized,
+                      "Send HTTP Basic as 'Authorization: Basic base64(username:password)'");
+  }
+  const auto& [username, password] = *credentials;
+  auto login = store_.FindLogin(username);
+  if (!login) return std::unexpected(login.error());
+  if (!*login) {
+    // As slow as a wrong password, so that timing does not tell which usernames exist.
+    static const std::string decoy = HashPassword("scimd decoy password").value_or("");
+    (void)VerifyPassword(decoy, password);
+    return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidLogin));
+  }
+  const storage::LoginRecord& record = **login;
+  std::string key = HashTokenSecret(record.password_hash + '\0' + record.username + '\0' + password);
+  if (!VerifiedRecently(key)) {
+    if (!VerifyPassword(record.password_hash, password)) {
+      return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidLogin));
+    }
+    RememberVerified(std::move(key));
+  }
+  auto settings = core::ParseTenantSettings(record.tenant_settings);
+  return Principal{record.tenant, record.tenant_name, "basic:" + record.username,
+                   settings ? *settings : core::TenantSettings{}, /*bearer_scheme=*/true};
+}
+
+bool Authenticator::VerifiedRecently(const std::string& key) {
+  std::lock_guard lock(verified_mu_);
+  auto it = verified_.find(key);
+  if (it == verified_.end()) return false;
+  if (it->second < std::chrono::steady_clock::now()) {
+    verified_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void Authenticator::RememberVerified(std::string key) {
+  std::lock_guard lock(verified_mu_);
+  if (verified_.size() >= kMaxVerified) verified_.clear();
+  verified_[std::move(key)] = std::chrono::steady_clock::now() + kVerifiedFor;
 }
 
 }  // namespace scim::auth

@@ -6,10 +6,21 @@
 // token is found wherever it stands. Principal::bearer_scheme tells which form came, for tenants
 // whose compatibility is strict (they take "Bearer <token>" only; the API enforces it). Lookups hit the store every time, so a token issued or revoked
 // by the CLI (another process) takes effect on the next request.
+//
+// HTTP Basic ("Basic base64(username:password)", Okta's "Basic Auth" mode) is checked against the
+// tenant's SCIM login (scimd login set). Argon2id costs ~25 ms of CPU, so a verified username and
+// password are remembered (as a SHA-256 of them and the stored hash, never in clear) for a few
+// minutes; a password change or removal takes effect at once because the stored hash is part of
+// what is remembered. An unknown username costs the same hash as a known one.
 #pragma once
 
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/tenant_settings.h"
@@ -20,7 +31,7 @@ namespace scim::auth {
 struct Principal {
   storage::TenantId tenant;
   std::string tenant_name;
-  std::string credential_id;  // the token's public id, for logs
+  std::string credential_id;  // the token's public id ("tok_…") or "basic:" + the username, for logs
   core::TenantSettings settings;
   bool bearer_scheme = true;  // false: the token came bare or in another scheme [Q14]
 };
@@ -34,8 +45,27 @@ class Authenticator {
   core::Result<Principal> Authenticate(std::string_view authorization, const std::string& now);
 
  private:
+  core::Result<Principal> AuthenticateBasic(std::string_view credentials);
+  bool VerifiedRecently(const std::string& key);
+  void RememberVerified(std::string key);
+
   storage::Store& store_;
+  std::mutex verified_mu_;
+  // SHA-256 of (stored hash, username, password) -> until when it counts as verified; guarded by
+  // verified_mu_. Bounded: emptied when it reaches kMaxVerified entries.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> verified_;
 };
+
+// What a refused credential is told (the same whether it is unknown, wrong, revoked, expired or
+// another tenant's), for a token and for HTTP Basic.
+inline constexpr std::string_view kInvalidToken =
+    "The token is not valid for this SCIM endpoint (unknown, revoked or expired)";
+inline constexpr std::string_view kInvalidLogin = "The username or password is not valid for this SCIM endpoint";
+// The refusal `principal` would get on a tenant's endpoint that is not its own.
+std::string_view RefusalFor(const Principal& principal);
+
+// The username and password of a "Basic <base64>" header, or nullopt when it is not one.
+std::optional<std::pair<std::string, std::string>> ParseBasic(std::string_view authorization);
 
 // The token inside an Authorization header value, or empty when there is none.
 std::string_view ExtractToken(std::string_view authorization);

@@ -30,6 +30,22 @@ TEST(ExtractToken, AcceptsEveryHeaderShapeIdpAdminsPaste) {
   for (const auto& row : rows) EXPECT_EQ(ExtractToken(row.header), row.expected) << row.header;
 }
 
+TEST(ParseBasic, UsernameAndPasswordSplitAtTheFirstColon) {
+  auto parsed = ParseBasic("Basic b2t0YTpzM2NyZXQ6d2l0aDpjb2xvbnM=");  // okta:s3cret:with:colons
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->first, "okta");
+  EXPECT_EQ(parsed->second, "s3cret:with:colons");
+  parsed = ParseBasic("  basic   dTpw  ");  // u:p, odd spacing, any case
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->first, "u");
+  EXPECT_EQ(parsed->second, "p");
+  EXPECT_FALSE(ParseBasic("Basic b2t0YTpzM2NyZXQ")) << "base64 without its padding";
+  for (const char* bad : {"Basic", "Basic ", "Basic !!!!", "Basic OnBhc3M=" /* ":pass" */, "Basic dXNlcg==" /* user */,
+                          "Bearer dTpw", "dTpw"}) {
+    EXPECT_FALSE(ParseBasic(bad)) << bad;
+  }
+}
+
 TEST(IsBearerForm, OnlyTheRfc6750Form) {
   const std::string token = "scimd_AbC-123_xyz";
   EXPECT_TRUE(IsBearerForm("Bearer " + token, token));

@@ -275,6 +275,20 @@ struct JournalQuery {
   int64_t limit = 100;
 };
 
+// ---- SCIM logins (HTTP Basic) --------------------------------------------------------------------
+
+// A tenant's SCIM username and the Argon2id hash of its password, for HTTP Basic (Okta's "Basic
+// Auth" mode) and the OAuth authorize page. Usernames are unique across tenants, in any case, so
+// that a shared base URL can tell the tenant from the username alone.
+struct LoginRecord {
+  TenantId tenant;
+  std::string tenant_name;
+  std::string tenant_settings;  // read with the login, as with tokens
+  std::string username;
+  std::string password_hash;
+  std::string updated;
+};
+
 // ---- host API keys ------------------------------------------------------------------------------
 
 // A key for the vendor's app (the host API: change feed, directory reads). Never a SCIM
@@ -348,6 +362,13 @@ class WriteTxn {
   virtual Result<void> AppendJournal(const std::vector<JournalEntry>& entries) = 0;
   virtual Result<int64_t> PurgeJournal(const std::string& before, int64_t limit) = 0;
 
+  // Sets (adds or replaces) the tenant's login. Errors: kUniqueness when another tenant has that
+  // username (in any case).
+  virtual Result<void> SetLogin(TenantId tenant, const std::string& username, const std::string& password_hash,
+                                const std::string& now) = 0;
+  // Returns false when the tenant had no login.
+  virtual Result<bool> RemoveLogin(TenantId tenant) = 0;
+
   // Host API keys. `hash` is auth::HashTokenSecret of the secret.
   virtual Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) = 0;
   // Returns false when there is no such key.
@@ -414,6 +435,10 @@ class Store {
   virtual Result<std::vector<DeliveryAttempt>> DeliveryAttempts(TenantId tenant, int64_t delivery_id) = 0;
 
   virtual Result<std::vector<JournalEntry>> ReadJournal(TenantId tenant, const JournalQuery& query) = 0;
+
+  // The login with this username (any case), if any.
+  virtual Result<std::optional<LoginRecord>> FindLogin(const std::string& username) = 0;
+  virtual Result<std::optional<LoginRecord>> LoginOf(TenantId tenant) = 0;
 
   // Host API keys; revoked keys are returned with `revoked` set.
   virtual Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) = 0;

@@ -183,6 +183,16 @@ CREATE TABLE journal (
 CREATE INDEX journal_tenant ON journal(tenant_id, seq);
 CREATE INDEX journal_resource ON journal(tenant_id, resource_id, seq) WHERE resource_id IS NOT NULL;
 )sql",
+    // 6: a SCIM username and password per tenant (HTTP Basic); usernames unique across tenants.
+    R"sql(
+CREATE TABLE logins (
+  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+  username TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+CREATE UNIQUE INDEX logins_username ON logins(lower(username));
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -626,7 +636,7 @@ class SqliteWriteTxn final : public WriteTxn {
           "DELETE FROM events WHERE tenant_id = ?1", "DELETE FROM api_keys WHERE tenant_id = ?1",
           "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ?1)",
           "DELETE FROM deliveries WHERE tenant_id = ?1", "DELETE FROM webhooks WHERE tenant_id = ?1",
-          "DELETE FROM journal WHERE tenant_id = ?1",
+          "DELETE FROM journal WHERE tenant_id = ?1", "DELETE FROM logins WHERE tenant_id = ?1",
           "DELETE FROM tenants WHERE id = ?1"}) {
       auto d = db_.Prepare(sql);
       if (!d) return std::unexpected(d.error());
@@ -791,6 +801,28 @@ class SqliteWriteTxn final : public WriteTxn {
     s->Bind(1, before).Bind(2, limit);
     if (auto r = s->Run(); !r) return std::unexpected(r.error());
     return db_.Changes();
+  }
+
+  Result<void> SetLogin(TenantId tenant, const std::string& username, const std::string& password_hash,
+                        const std::string& now) override {
+    auto s = db_.Prepare(
+        "INSERT INTO logins (tenant_id, username, password_hash, updated) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (tenant_id) DO UPDATE SET username = ?2, password_hash = ?3, updated = ?4");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, username).Bind(3, password_hash).Bind(4, now);
+    auto done = s->Run();
+    if (!done && done.error().type == ErrorType::kConflict) {
+      return Fail(ErrorType::kUniqueness, "the SCIM username '" + username + "' is taken by another tenant");
+    }
+    return done;
+  }
+
+  Result<bool> RemoveLogin(TenantId tenant) override {
+    auto s = db_.Prepare("DELETE FROM logins WHERE tenant_id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
   }
 
   Result<void> InsertApiKey(const ApiKeyRecord& key, const std::string& hash) override {
@@ -1349,6 +1381,14 @@ class SqliteStore final : public Store {
         });
   }
 
+  Result<std::optional<LoginRecord>> FindLogin(const std::string& username) override {
+    return OneLogin("WHERE lower(l.username) = lower(?1)", [&](Statement& s) { s.Bind(1, username); });
+  }
+
+  Result<std::optional<LoginRecord>> LoginOf(TenantId tenant) override {
+    return OneLogin("WHERE l.tenant_id = ?1", [&](Statement& s) { s.Bind(1, tenant.value); });
+  }
+
   Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
@@ -1383,6 +1423,22 @@ class SqliteStore final : public Store {
     WriteFn fn;
     WriteDone done;
   };
+
+  template <class BindFn>
+  Result<std::optional<LoginRecord>> OneLogin(const std::string& where, BindFn bind) {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    auto rows = Query<LoginRecord>(
+        *db->connection,
+        "SELECT l.tenant_id, n.name, n.settings, l.username, l.password_hash, l.updated FROM logins l "
+        "JOIN tenants n ON n.id = l.tenant_id " + where,
+        bind, [](const Statement& s) {
+          return LoginRecord{TenantId{s.Int(0)}, s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5)};
+        });
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<LoginRecord>();
+    return std::optional<LoginRecord>(std::move(rows->front()));
+  }
 
   // A read connection borrowed from the pool for the lifetime of the lease.
   struct ReaderLease {
