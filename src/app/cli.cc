@@ -129,6 +129,38 @@ int TokenIssue(const CommonFlags& flags, const std::string& tenant_name, std::op
   return kExitOk;
 }
 
+int TokenRotate(const CommonFlags& flags, const std::string& tenant_name, const std::string& token_id,
+                int overlap_hours, const std::optional<std::string>& label) {
+  if (overlap_hours < 0 || overlap_hours > 24 * 90) {
+    PrintError("--overlap must be a number of hours between 0 and 2160");
+    return kExitUsage;
+  }
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  auto tenant = RequireTenant(*env->store, tenant_name);
+  if (!tenant) return tenant.error();
+  std::string label_text = label.value_or("");
+  if (!label) {  // the new token keeps the old one's label
+    auto tokens = env->store->ListTokens(tenant->id);
+    if (tokens) {
+      for (const auto& t : *tokens) {
+        if (t.id == token_id) label_text = t.label;
+      }
+    }
+  }
+  std::string until = api::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(overlap_hours));
+  auto issued = RotateToken(*env->store, *tenant, token_id, label_text, until);
+  if (!issued) {
+    PrintError(issued.error().detail);
+    return issued.error().type == core::ErrorType::kNotFound ? kExitNotFound : kExitFailure;
+  }
+  fmt::print(stderr, "Issued token {} for tenant '{}'; the old token {} works until {}. The new token is shown once; "
+                     "store it now and give it to the IdP.\n",
+             issued->id, tenant->name, token_id, until);
+  fmt::print("{}\n", issued->secret);
+  return kExitOk;
+}
+
 int TokenList(const CommonFlags& flags, const std::string& tenant_name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();

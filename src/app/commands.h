@@ -31,6 +31,9 @@ int TenantShow(const CommonFlags& flags, const std::string& name);
 int TenantSet(const CommonFlags& flags, const std::string& name, const std::string& key, const std::string& value);
 int TokenIssue(const CommonFlags& flags, const std::string& tenant, std::optional<int> expires_days,
                const std::string& label);
+// A new token (printed alone on the last line) with the old one expiring after `overlap_hours`.
+int TokenRotate(const CommonFlags& flags, const std::string& tenant, const std::string& token_id, int overlap_hours,
+                const std::optional<std::string>& label);
 int TokenList(const CommonFlags& flags, const std::string& tenant);
 int TokenRevoke(const CommonFlags& flags, const std::string& tenant, const std::string& token_id);
 // The tenant's SCIM login for HTTP Basic: the password is read from standard input (one line).

@@ -70,6 +70,15 @@ int main(int argc, char** argv) {
   auto* token_list = token_cmd->add_subcommand("list", "List a tenant's tokens (never their secrets)");
   token_list->add_option("TENANT", tenant, "Tenant name")->required();
   AddCommonFlags(token_list, flags);
+  int overlap_hours = 24;
+  std::optional<std::string> rotate_label;
+  auto* token_rotate = token_cmd->add_subcommand(
+      "rotate", "Issue a new token (printed alone on the last line); the old one keeps working for --overlap hours");
+  token_rotate->add_option("TENANT", tenant, "Tenant name")->required();
+  token_rotate->add_option("TOKEN_ID", token_id, "The token to replace, as shown by 'token list' (tok_...)")->required();
+  token_rotate->add_option("--overlap", overlap_hours, "Hours the old token keeps working (default 24; 0: stops now)");
+  token_rotate->add_option("--label", rotate_label, "The new token's label (default: the old one's)");
+  AddCommonFlags(token_rotate, flags);
   auto* token_revoke = token_cmd->add_subcommand("revoke", "Revoke a token; the next request using it is refused");
   token_revoke->add_option("TENANT", tenant, "Tenant name")->required();
   token_revoke->add_option("TOKEN_ID", token_id, "The token's id as shown by 'token list' (tok_...)")->required();
@@ -193,6 +202,7 @@ int main(int argc, char** argv) {
   if (tenant_show->parsed()) return scim::app::TenantShow(flags, name);
   if (tenant_set->parsed()) return scim::app::TenantSet(flags, name, setting_key, setting_value);
   if (token_issue->parsed()) return scim::app::TokenIssue(flags, tenant, expires_days, label);
+  if (token_rotate->parsed()) return scim::app::TokenRotate(flags, tenant, token_id, overlap_hours, rotate_label);
   if (token_list->parsed()) return scim::app::TokenList(flags, tenant);
   if (token_revoke->parsed()) return scim::app::TokenRevoke(flags, tenant, token_id);
   if (login_set->parsed()) return scim::app::LoginSet(flags, tenant, username);

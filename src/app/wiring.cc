@@ -121,8 +121,11 @@ core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::str
   return tenant;
 }
 
-core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenant& tenant, const std::string& label,
-                                     const std::optional<std::string>& expires) {
+namespace {
+
+// A new token's record and secret; `label` and `expires` as given.
+std::pair<storage::TokenRecord, IssuedToken> NewToken(const storage::Tenant& tenant, const std::string& label,
+                                                      const std::optional<std::string>& expires) {
   IssuedToken issued{"tok_" + auth::RandomHex(8), auth::NewTokenSecret()};
   storage::TokenRecord record;
   record.id = issued.id;
@@ -130,8 +133,33 @@ core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenan
   record.label = label;
   record.created = api::NowRfc3339();
   record.expires = expires;
+  return {record, issued};
+}
+
+}  // namespace
+
+core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenant& tenant, const std::string& label,
+                                     const std::optional<std::string>& expires) {
+  auto [record, issued] = NewToken(tenant, label, expires);
   std::string hash = auth::HashTokenSecret(issued.secret);
   auto r = store.WriteSync([&](storage::WriteTxn& txn) { return txn.InsertToken(record, hash); });
+  if (!r) return std::unexpected(r.error());
+  return issued;
+}
+
+core::Result<IssuedToken> RotateToken(storage::Store& store, const storage::Tenant& tenant, const std::string& old_token_id,
+                                      const std::string& label, const std::string& old_expires) {
+  auto [record, issued] = NewToken(tenant, label, std::nullopt);
+  std::string hash = auth::HashTokenSecret(issued.secret);
+  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    auto expired = txn.ExpireToken(tenant.id, old_token_id, old_expires);
+    if (!expired) return std::unexpected(expired.error());
+    if (!*expired) {
+      return core::Fail(core::ErrorType::kNotFound, "tenant '" + tenant.name + "' has no live token '" + old_token_id +
+                                                        "' (see: scimd token list " + tenant.name + ")");
+    }
+    return txn.InsertToken(record, hash);
+  });
   if (!r) return std::unexpected(r.error());
   return issued;
 }

@@ -52,5 +52,9 @@ struct IssuedToken {
 };
 core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenant& tenant, const std::string& label,
                                      const std::optional<std::string>& expires);
+// A new token, and `old_token_id` expiring at `old_expires` at the latest, in one transaction.
+// Errors: kNotFound when the tenant has no such live token.
+core::Result<IssuedToken> RotateToken(storage::Store& store, const storage::Tenant& tenant, const std::string& old_token_id,
+                                      const std::string& label, const std::string& old_expires);
 
 }  // namespace scim::app

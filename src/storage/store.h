@@ -334,6 +334,9 @@ class WriteTxn {
   virtual Result<bool> SetTenantSettings(const std::string& name, const std::string& settings) = 0;
   virtual Result<void> InsertToken(const TokenRecord& token, const std::string& hash) = 0;
   virtual Result<bool> RevokeToken(TenantId tenant, const std::string& token_id, const std::string& when) = 0;
+  // Makes a live token expire at `when` at the latest (an earlier expiry stays). Returns false when
+  // the tenant has no such token, or it is revoked.
+  virtual Result<bool> ExpireToken(TenantId tenant, const std::string& token_id, const std::string& when) = 0;
   virtual Result<void> TouchToken(const std::string& token_id, const std::string& when) = 0;
 
   // The outbox: appended in the transaction of the change it describes.

@@ -151,6 +151,39 @@ class TokenLifecycle(ServerTestCase):
         # The demo token is unaffected: several tokens live at once.
         self.assertEqual(self.scim.get("/Users").status, 200)
 
+    def test_rotation_keeps_the_old_token_for_the_overlap(self):
+        s = self.server
+        first = s.cli("token", "issue", "demo", "--label", "entra", check=True).stdout.strip().splitlines()[-1]
+        first_id = next(l.split()[0] for l in s.cli("token", "list", "demo").stdout.splitlines() if " entra " in l)
+        rotated = s.cli("token", "rotate", "demo", first_id, "--overlap", "2")
+        self.assertEqual(rotated.returncode, 0, rotated.stderr)
+        second = rotated.stdout.strip().splitlines()[-1]
+        self.assertEqual(len(rotated.stdout.strip().splitlines()), 1, "stdout holds the new token alone")
+        self.assertNotEqual(second, first)
+        for token in (first, second):  # both work during the overlap
+            c = s.client(token)
+            self.assertEqual(c.get("/Users").status, 200)
+            c.close()
+        listing = [l for l in s.cli("token", "list", "demo").stdout.splitlines() if " entra " in l]
+        self.assertEqual(len(listing), 2, "the new token keeps the old one's label")
+        old_line = next(l for l in listing if l.startswith(first_id))
+        self.assertNotIn("never", old_line.split()[3], "the old token now expires")
+
+        # --overlap 0: the old token stops at once.
+        second_id = next(l.split()[0] for l in listing if not l.startswith(first_id))
+        third = s.cli("token", "rotate", "demo", second_id, "--overlap", "0", "--label", "entra-2", check=True)
+        c = s.client(second)
+        self.assertScimError(c.get("/Users"), 401)
+        c.close()
+        c = s.client(third.stdout.strip().splitlines()[-1])
+        self.assertEqual(c.get("/Users").status, 200)
+        c.close()
+        self.assertEqual(s.cli("token", "rotate", "demo", "tok_nope").returncode, 3)
+        revoked_id = next(l.split()[0] for l in s.cli("token", "list", "demo").stdout.splitlines() if " entra-2 " in l)
+        s.cli("token", "revoke", "demo", revoked_id, check=True)
+        self.assertEqual(s.cli("token", "rotate", "demo", revoked_id).returncode, 3, "a revoked token is not rotated")
+        self.assertEqual(s.cli("token", "rotate", "demo", revoked_id, "--overlap", "-1").returncode, 2)
+
     def test_token_schemes(self):
         token = self.server.demo_token
         for header in (f"Bearer {token}", f"bearer {token}", token, f"Token token={token}", f"token={token}"):
@@ -207,7 +240,9 @@ class CliContract(unittest.TestCase):
     def test_help_on_every_command(self):
         import subprocess
         for args in ([], ["serve"], ["tenant"], ["tenant", "create"], ["tenant", "list"], ["tenant", "delete"],
-                     ["token"], ["token", "issue"], ["token", "list"], ["token", "revoke"]):
+                     ["token"], ["token", "issue"], ["token", "list"], ["token", "revoke"], ["token", "rotate"],
+                     ["login", "set"], ["apikey", "issue"], ["events", "tail"], ["webhook", "add"],
+                     ["webhook", "deliveries"], ["journal"], ["backup"], ["restore"]):
             r = subprocess.run([BINARY, *args, "--help"], capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 0, (args, r.stderr))
             self.assertIn("Usage", r.stdout + r.stderr, args)

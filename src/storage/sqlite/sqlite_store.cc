@@ -665,6 +665,16 @@ class SqliteWriteTxn final : public WriteTxn {
     return db_.Changes() > 0;
   }
 
+  Result<bool> ExpireToken(TenantId tenant, const std::string& token_id, const std::string& when) override {
+    auto s = db_.Prepare(
+        "UPDATE tokens SET expires = CASE WHEN expires IS NULL OR expires > ?3 THEN ?3 ELSE expires END "
+        "WHERE tenant_id = ?1 AND id = ?2 AND revoked IS NULL");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, token_id).Bind(3, when);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
   Result<void> TouchToken(const std::string& token_id, const std::string& when) override {
     auto s = db_.Prepare("UPDATE tokens SET last_used = ?2 WHERE id = ?1");
     if (!s) return std::unexpected(s.error());
