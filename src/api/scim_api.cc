@@ -154,6 +154,7 @@ struct ScimApi::Impl {
   ApiOptions options;
   std::function<void()> events_committed;  // may be empty
   Journal* journal;                        // may be null
+  std::atomic<bool> ready{true};
   auth::Authenticator authenticator;
   const core::ResourceType* user_type;
   const core::ResourceType* group_type;
@@ -179,6 +180,9 @@ struct ScimApi::Impl {
     std::string_view path = request.path;
     if (path == "/healthz") return respond(JsonResponse(200, R"({"status":"ok"})"));
     if (path == "/readyz") {
+      if (!ready.load(std::memory_order_relaxed)) {
+        return respond(ErrorResponse({ErrorType::kUnavailable, "Shutting down: draining requests in flight"}));
+      }
       auto tenants = store.ListTenants();
       if (!tenants) return respond(ErrorResponse({ErrorType::kUnavailable, "Database not readable"}));
       return respond(JsonResponse(200, R"({"status":"ready"})"));
@@ -874,6 +878,8 @@ ScimApi::~ScimApi() = default;
 void ScimApi::Handle(http::Request request, http::Responder respond) {
   impl_->Handle(std::move(request), std::move(respond));
 }
+
+void ScimApi::SetReady(bool ready) { impl_->ready.store(ready, std::memory_order_relaxed); }
 
 bool ScimApi::IsReservedTenantName(std::string_view name) {
   for (std::string_view endpoint : kEndpoints) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -54,6 +55,10 @@ class ScimApi {
   ~ScimApi();
 
   void Handle(http::Request request, http::Responder respond);
+
+  // While not ready (draining before a shutdown), /readyz answers 503 so that a load balancer
+  // stops sending new requests; everything else is served as usual. Thread-safe.
+  void SetReady(bool ready);
 
   // Tenant names that would collide with the shared base URL's endpoints.
   static bool IsReservedTenantName(std::string_view name);

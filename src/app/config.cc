@@ -110,6 +110,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("bulk_max_operations", &Config::bulk_max_operations, 1, 100000),
       BoolSetting("access_log", &Config::access_log),
       IntSetting("shutdown_grace_seconds", &Config::shutdown_grace_seconds, 0, 3600),
+      IntSetting("drain_seconds", &Config::drain_seconds, 0, 600),
       IntSetting("webhook_senders", &Config::webhook_senders, 1, 64),
       IntSetting("webhook_timeout_ms", &Config::webhook_timeout_ms, 100, 120000),
       IntSetting("webhook_max_attempts", &Config::webhook_max_attempts, 1, 100),

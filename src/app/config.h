@@ -23,6 +23,7 @@ struct Config {
   int64_t bulk_max_operations = 1000;      // bulk_max_operations             SCIMD_BULK_MAX_OPERATIONS
   bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
   int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
+  int64_t drain_seconds = 0;               // drain_seconds (readyz 503 first) SCIMD_DRAIN_SECONDS
   // Webhook delivery (docs/events.md).
   int webhook_senders = 4;                 // webhook_senders                 SCIMD_WEBHOOK_SENDERS
   int64_t webhook_timeout_ms = 10000;      // webhook_timeout_ms              SCIMD_WEBHOOK_TIMEOUT_MS

@@ -2,7 +2,12 @@
 // the HTTP server until SIGTERM/SIGINT, finishing in-flight requests before exiting 0.
 #include <fmt/format.h>
 
+#include <pthread.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -55,6 +60,14 @@ void WriteAccessLog(const http::AccessLogEntry& e) {
 }  // namespace
 
 int Serve(const ServeFlags& flags) {
+  // SIGINT and SIGTERM are taken by one thread of ours (below), so they are blocked here, before
+  // any other thread starts and inherits the mask.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGINT);
+  sigaddset(&shutdown_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+
   auto env = OpenEnvironment(flags.common, /*create_data_dir=*/true, flags.listen);
   if (!env) return env.error();
   const Config& config = env->config;
@@ -155,8 +168,27 @@ int Serve(const ServeFlags& flags) {
              origin);
   std::fflush(stdout);
 
+  // Shutdown: the first SIGTERM/SIGINT makes /readyz answer 503 while everything else is still
+  // served, for drain_seconds (so a load balancer stops routing here; a second signal cuts the wait
+  // short), then the server stops: no new connections, in-flight requests finish, exit 0.
+  std::atomic<bool> exiting{false};
+  std::thread signal_thread([&] {
+    int signal_number = 0;
+    if (sigwait(&shutdown_signals, &signal_number) != 0 || exiting) return;
+    scim_api.SetReady(false);
+    if (config.drain_seconds > 0) {
+      fmt::print("scimd draining: /readyz answers 503 for {} s, then the server stops\n", config.drain_seconds);
+      std::fflush(stdout);
+      timespec drain{static_cast<time_t>(config.drain_seconds), 0};
+      sigtimedwait(&shutdown_signals, nullptr, &drain);
+    }
+    server.Stop();
+  });
   dispatcher.Start();
-  server.Run(/*handle_signals=*/true);
+  server.Run(/*handle_signals=*/false);
+  exiting = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes it if Run ended some other way
+  signal_thread.join();
   dispatcher.Stop();  // waits for deliveries in flight, at most webhook_timeout_ms
   journal.Stop();     // writes the entries still queued
   fmt::print("scimd stopped\n");

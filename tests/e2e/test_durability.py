@@ -6,7 +6,7 @@ import time
 import unittest
 import uuid
 
-from harness import Server, new_user, patch_op
+from harness import Server, new_user, patch_op, wait_until
 
 
 class Durability(unittest.TestCase):
@@ -57,6 +57,35 @@ class Durability(unittest.TestCase):
             self.assertEqual(c.get(f"/Users/{u}").status, 200, u)
         self.assertEqual(c.get("/Users?count=0").json["totalResults"], 40)
         c.close()
+
+    def test_drain_turns_readiness_off_before_stopping(self):
+        self.server.stop()
+        self.server.env = {"SCIMD_DRAIN_SECONDS": "3"}
+        self.server.start()
+        c = self.server.client(self.token)
+        self.assertEqual(c.get("/readyz", absolute=True).status, 200)
+        started = time.monotonic()
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: c.get("/readyz", absolute=True).status == 503, timeout=5),
+                        "readiness goes false at once")
+        self.assertIn("draining", c.get("/readyz", absolute=True).json["detail"])
+        # Everything else is still served while the load balancer moves away.
+        self.assertEqual(c.post("/Users", new_user("during-drain@example.com")).status, 201)
+        self.assertEqual(self.server.proc.wait(30), 0)
+        self.assertGreaterEqual(time.monotonic() - started, 2.5, "it waited the drain time")
+        self.assertTrue(any("draining" in line for line in self.server.output))
+        c.close()
+        self.server.proc = None
+        # A second signal cuts the drain short.
+        self.server.env = {"SCIMD_DRAIN_SECONDS": "60"}
+        self.server.start()
+        started = time.monotonic()
+        self.server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.server.proc.wait(30), 0)
+        self.assertLess(time.monotonic() - started, 20)
+        self.server.proc = None
 
     def test_sigterm_during_requests_exits_cleanly_and_keeps_every_2xx(self):
         acknowledged = []
