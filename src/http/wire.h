@@ -16,8 +16,8 @@ namespace scim::http::wire {
 bool IEquals(std::string_view a, std::string_view b);
 
 // Decodes %XX escapes into *out (replacing its contents). '+' stays '+': this is a path, not a
-// form. Returns false on a malformed escape ("%4", "%zz") or an escaped NUL ("%00"), which no
-// legitimate path needs and which would truncate C strings further down.
+// form. Returns false on a malformed escape ("%4", "%zz") or a NUL, escaped ("%00") or raw, which
+// no legitimate path needs and which would truncate C strings further down.
 bool PercentDecode(std::string_view in, std::string* out);
 
 // Splits a request-target into the percent-decoded path and the raw query (after the first '?').

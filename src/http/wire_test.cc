@@ -30,6 +30,7 @@ TEST(WireTest, SplitTarget) {
       {"/bad%4", false, "", ""},
       {"/bad%", false, "", ""},
       {"/nul%00", false, "", ""},
+      {std::string_view("/raw\0nul", 8), false, "", ""},  // a raw NUL, as fuzz_http_wire found
       {"Users", false, "", ""},
       {"", false, "", ""},
       {"ftp://example.com/x", false, "", ""},

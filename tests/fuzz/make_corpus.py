@@ -16,7 +16,8 @@ OUT = ROOT / "tests" / "fuzz" / "corpus"
 MAX_FILES = 80
 MAX_BYTES = 4096
 
-seeds = {t: [] for t in ("fuzz_filter", "fuzz_patch_path", "fuzz_validate", "fuzz_patch_apply", "fuzz_query")}
+seeds = {t: [] for t in ("fuzz_filter", "fuzz_patch_path", "fuzz_validate", "fuzz_patch_apply", "fuzz_query",
+                         "fuzz_http_wire")}
 
 
 def add(target, data):
@@ -64,6 +65,7 @@ for seq in sorted((ROOT / "tests/conformance/sequences").glob("*.json")):
     for step in json.loads(seq.read_text()).get("steps", []):
         method, path, body = step.get("method"), step.get("path", ""), step.get("body")
         path = path.replace("${uuid}", "8d5e7a1c-0f7b-4c1e-9a53-1b2f3c4d5e6f").replace("${uniq}", "42")
+        add("fuzz_http_wire", "/scim/v2/demo" + path)
         if "?" in path:
             query = path.split("?", 1)[1]
             add("fuzz_query", query)
@@ -110,6 +112,15 @@ add("fuzz_validate", {"userName": "entra@contoso.test", "active": "True",
 add("fuzz_validate", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group",
                                   "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/Group"],
                       "displayName": "Sales", "members": [{"value": "u1", "$ref": None}, {"value": "u2", "type": "User"}]})
+# fuzz_http_wire: a request-target, then header name/value pairs, each field ended by 0xFF.
+for target, headers in [("/scim/v2/acme/Users?filter=userName%20eq%20%22a%40b.c%22", [("ETag", 'W/"3"')]),
+                        ("http://host:8080/scim/v2/Users/%41%42?x", [("Location", "http://h/x"), ("Allow", "GET")]),
+                        ("*", [("Content-Length", "5"), ("Connection", "close")]),
+                        ("/a%00b", [("X-Split", "v\r\nInjected: 1")]),
+                        ("/a%zz", [("Bad Name", "v"), ("Transfer-Encoding", "chunked"), ("Keep-Alive", "t")])]:
+    data = target.encode() + b"\xff" + b"".join(n.encode() + b"\xff" + v.encode() + b"\xff" for n, v in headers)
+    add("fuzz_http_wire", data)
+
 # A stored document and a PATCH body, separated by NUL (fuzz_patch_apply's two-part input).
 user = {"userName": "u@x.test", "emails": [{"value": "u@x.test", "type": "work", "primary": True}],
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "m1"}}}
