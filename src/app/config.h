@@ -15,6 +15,11 @@ struct Config {
   std::string data_dir = "./scimd-data";   // data = "DIR"                    SCIMD_DATA
   int io_threads = 0;                      // io_threads (0: one per core)    SCIMD_IO_THREADS
   int64_t max_body_bytes = 1024 * 1024;    // max_body_bytes                  SCIMD_MAX_BODY_BYTES
+  int64_t max_header_bytes = 16 * 1024;    // max_header_bytes (line + headers) SCIMD_MAX_HEADER_BYTES
+  int64_t header_timeout_seconds = 10;     // header_timeout_seconds          SCIMD_HEADER_TIMEOUT_SECONDS
+  int64_t body_timeout_seconds = 30;       // body_timeout_seconds            SCIMD_BODY_TIMEOUT_SECONDS
+  int64_t idle_timeout_seconds = 60;       // idle_timeout_seconds            SCIMD_IDLE_TIMEOUT_SECONDS
+  int64_t handler_timeout_seconds = 60;    // handler_timeout_seconds         SCIMD_HANDLER_TIMEOUT_SECONDS
   std::string public_url;                  // public_url = "https://scim.example.com"  SCIMD_PUBLIC_URL
   bool reject_unknown_members = false;     // reject_unknown_members          SCIMD_REJECT_UNKNOWN_MEMBERS
   std::string passwords = "ignore";        // passwords = "ignore" | "store"  SCIMD_PASSWORDS

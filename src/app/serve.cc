@@ -138,6 +138,11 @@ int Serve(const ServeFlags& flags) {
   options.io_threads = config.io_threads > 0 ? config.io_threads
                                               : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   options.body_limit = static_cast<size_t>(config.max_body_bytes);
+  options.header_limit = static_cast<size_t>(config.max_header_bytes);
+  options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  options.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
+  options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  options.handler_timeout = std::chrono::seconds(config.handler_timeout_seconds);
   options.shutdown_grace = std::chrono::seconds(config.shutdown_grace_seconds);
   options.error_responder = [](int status, std::string_view detail) {
     return api::ErrorResponseForStatus(status, detail);

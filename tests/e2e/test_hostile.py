@@ -1,11 +1,13 @@
 """Hostile input (issue 9 item 5): SQL injection through filter values, attribute names, sort keys,
 ids and cursors; path traversal; duplicate JSON keys; invalid UTF-8; deep nesting. Each gets the
 right error (or is treated as plain data), changes nothing, and the server keeps serving."""
+import socket
+import time
 import unittest
 import urllib.parse
 import uuid
 
-from harness import ServerTestCase, new_user, q
+from harness import Server, ServerTestCase, new_user, q
 
 INJECTIONS = ["x' OR '1'='1", "x\" OR \"1\"=\"1", "'; DROP TABLE resources; --", "%' OR 1=1 --",
               "\\\" or 1=1 --", "x') UNION SELECT body FROM resources --"]
@@ -95,6 +97,29 @@ class Hostile(ServerTestCase):
             self.assertEqual(r.status, 400, f"{raw[:60]!r}: {r.text}")
             self.assertIsInstance(r.json, dict)
         self.assertServing(before)
+
+
+class ConfiguredHttpLimits(unittest.TestCase):
+    """The HTTP limits of docs/limits.md are settings: a smaller head limit and head deadline."""
+
+    def test_head_size_and_slow_head_limits_are_configurable(self):
+        server = Server(env={"SCIMD_MAX_HEADER_BYTES": "2048", "SCIMD_HEADER_TIMEOUT_SECONDS": "1"}).start()
+        try:
+            scim = server.client()
+            self.assertEqual(scim.get("/Users").status, 200)
+            big = scim.get("/Users", headers={"X-Padding": "p" * 3000})
+            self.assertEqual(big.status, 431, big.text)
+            scim.close()
+            # A client that sends half a head and stops is answered 408 after the deadline.
+            started = time.monotonic()
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+                raw.sendall(b"GET /scim/v2/demo/Users HTTP/1.1\r\nHost: x\r\n")
+                answer = raw.recv(4096)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 408"), answer[:80])
+            self.assertLess(time.monotonic() - started, 8)
+        finally:
+            self.assertEqual(server.stop(), 0)
+            server.cleanup()
 
 
 if __name__ == "__main__":
