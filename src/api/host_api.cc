@@ -401,10 +401,7 @@ struct HostApi::Impl {
       if (name == "webhook") {
         webhook = value;
       } else if (name == "state") {
-        for (auto s : {storage::DeliveryState::kPending, storage::DeliveryState::kDelivered,
-                       storage::DeliveryState::kDead}) {
-          if (value == storage::DeliveryStateName(s)) state = s;
-        }
+        state = storage::ParseDeliveryState(value);
         if (!state) return ErrorResponse({ErrorType::kBadRequest, "'state' is pending, delivered or dead"});
       } else if (name == "limit") {
         auto parsed = IntegerParam("limit", value, 1, kMaxLimit);

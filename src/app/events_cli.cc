@@ -12,7 +12,6 @@
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
-#include "auth/api_key.h"
 #include "auth/crypto.h"
 #include "core/time.h"
 #include "events/webhooks.h"
@@ -233,9 +232,7 @@ int WebhookDeliveries(const CommonFlags& flags, const std::string& tenant_name,
                       int64_t limit) {
   std::optional<storage::DeliveryState> state;
   if (state_name) {
-    for (auto s : {storage::DeliveryState::kPending, storage::DeliveryState::kDelivered, storage::DeliveryState::kDead}) {
-      if (*state_name == storage::DeliveryStateName(s)) state = s;
-    }
+    state = storage::ParseDeliveryState(*state_name);
     if (!state) {
       PrintError("--state must be pending, delivered or dead, not '" + *state_name + "'");
       return kExitUsage;

@@ -5,11 +5,6 @@
 
 namespace scim::auth {
 
-std::string NewApiKeySecret() {
-  std::string secret = NewTokenSecret();  // "scimd_" + 43 characters
-  return "scimdk_" + secret.substr(secret.find('_') + 1);
-}
-
 core::Result<storage::ApiKeyRecord> AuthenticateApiKey(storage::Store& store, std::string_view authorization,
                                                        const std::string& now) {
   constexpr std::string_view kInvalid = "The API key is not valid (unknown or revoked)";

@@ -11,9 +11,6 @@
 
 namespace scim::auth {
 
-// "scimdk_" + 256 random bits in base64url (no padding). Stored as HashTokenSecret of it.
-std::string NewApiKeySecret();
-
 // The key an Authorization header ("Bearer <key>") carries, if it is live. Errors: kUnauthorized
 // with a detail safe to show; kUnavailable when the store cannot be read. Records use at most once
 // a minute per key. `now` is RFC 3339 UTC.

@@ -54,6 +54,8 @@ std::string RandomHex(size_t bytes) {
 
 std::string NewTokenSecret() { return "scimd_" + RandomBase64Url(); }
 
+std::string NewApiKeySecret() { return "scimdk_" + RandomBase64Url(); }
+
 std::string NewWebhookSecret() { return "whsec_" + RandomBase64Url(); }
 
 std::string HashTokenSecret(std::string_view secret) {

@@ -20,6 +20,10 @@ std::string RandomHex(size_t bytes);
 // A bearer token secret: "scimd_" + 256 random bits in base64url (no padding).
 std::string NewTokenSecret();
 
+// A host API key (auth/api_key.h): "scimdk_" + 256 random bits in base64url. Stored as its
+// HashTokenSecret.
+std::string NewApiKeySecret();
+
 // A webhook signing secret: "whsec_" + 256 random bits in base64url.
 std::string NewWebhookSecret();
 

@@ -117,26 +117,6 @@ bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-// RFC 9110 §5.6.2 token (method and header names).
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (IsAlnum(c)) continue;
-    switch (c) {
-      case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-      case '.': case '^': case '_': case '`': case '|': case '~':
-        continue;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-bool IsSafeValue(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
 // A DNS name or IPv4 address; the subset of RFC 3986 reg-name that real hosts use.
 bool IsHostChar(char c) { return IsAlnum(c) || c == '.' || c == '-' || c == '_' || c == '~'; }
 
@@ -157,14 +137,14 @@ std::string Authority(const Url& url, bool always_port) {
 
 // The request line and headers, ending in the blank line; or why the request cannot be sent.
 std::expected<std::string, std::string> RequestHead(const ClientRequest& request, const Url& url) {
-  if (!IsToken(request.method)) {
+  if (!wire::IsToken(request.method)) {
     return std::unexpected("invalid method '" + Printable(request.method) + "'");
   }
   bool has_host = false, has_length = false, has_connection = false, has_agent = false;
   std::string lines;
   for (const auto& [name, value] : request.headers) {
-    if (!IsToken(name)) return std::unexpected("invalid header name '" + Printable(name) + "'");
-    if (!IsSafeValue(value)) {
+    if (!wire::IsToken(name)) return std::unexpected("invalid header name '" + Printable(name) + "'");
+    if (!wire::IsSafeHeaderValue(value)) {
       return std::unexpected("header '" + name + "': the value holds CR, LF or NUL");
     }
     if (wire::IEquals(name, "transfer-encoding")) {

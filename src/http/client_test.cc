@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "http/server.h"
+#include "http/test_server.h"
 #include "http/wire.h"
 
 namespace scim::http {
@@ -42,6 +43,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test_support::TestServer;
 
 std::string HeaderOf(const Headers& headers, std::string_view name) {
   for (const auto& [n, v] : headers) {
@@ -68,40 +70,6 @@ ServerOptions TestOptions() {
   };
   return options;
 }
-
-// The project's Server on its own thread for the duration of a test.
-class TestServer {
- public:
-  TestServer(ServerOptions options, Handler handler)
-      : server_(std::move(options), std::move(handler)) {
-    std::string error = server_.Listen();
-    if (!error.empty()) throw std::runtime_error(error);
-    stopped_ = done_.get_future();
-    thread_ = std::thread([this] {
-      server_.Run(false);
-      done_.set_value();
-    });
-  }
-  ~TestServer() {
-    server_.Stop();
-    if (stopped_.wait_for(10s) != std::future_status::ready) {
-      ADD_FAILURE() << "Run() did not return after Stop()";
-      std::abort();  // joining would hang the whole suite
-    }
-    thread_.join();
-  }
-
-  std::string Url(std::string_view target = "/") const {
-    return "http://127.0.0.1:" + std::to_string(server_.port()) + std::string(target);
-  }
-  uint16_t port() const { return server_.port(); }
-
- private:
-  Server server_;
-  std::promise<void> done_;
-  std::future<void> stopped_;
-  std::thread thread_;
-};
 
 // The last request a handler saw, for the test to look at.
 class Seen {

@@ -27,11 +27,14 @@
 
 #include <gtest/gtest.h>
 
+#include "http/test_server.h"
+
 namespace scim::http {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test_support::TestServer;
 
 constexpr auto kWait = 3000ms;  // the longest any single step of a test waits
 
@@ -205,41 +208,6 @@ void Echo(Request request, Responder respond) {
   response.body = request.method + " " + request.path + " " + request.query + " " + request.body;
   respond(std::move(response));
 }
-
-// A Server running on its own thread for the duration of a test.
-class TestServer {
- public:
-  TestServer(ServerOptions options, Handler handler)
-      : server_(std::move(options), std::move(handler)) {
-    std::string error = server_.Listen();
-    if (!error.empty()) throw std::runtime_error(error);
-    stopped_ = done_.get_future();
-    thread_ = std::thread([this] {
-      server_.Run(false);
-      done_.set_value();
-    });
-  }
-  ~TestServer() {
-    server_.Stop();
-    if (stopped_.wait_for(10s) != std::future_status::ready) {
-      ADD_FAILURE() << "Run() did not return after Stop()";
-      std::abort();  // joining would hang the whole suite
-    }
-    thread_.join();
-  }
-
-  uint16_t port() const { return server_.port(); }
-  void Stop() { server_.Stop(); }
-  bool WaitStopped(std::chrono::milliseconds timeout) {
-    return stopped_.wait_for(timeout) == std::future_status::ready;
-  }
-
- private:
-  Server server_;
-  std::promise<void> done_;
-  std::future<void> stopped_;
-  std::thread thread_;
-};
 
 // Threads the handlers start, joined at the end of the test.
 class Workers {

@@ -28,20 +28,6 @@ bool IsTokenChar(char c) {
   }
 }
 
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!IsTokenChar(c)) return false;
-  }
-  return true;
-}
-
-bool IsSafeValue(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
 
 // Header names the server writes itself; the application's copies are dropped.
 bool IsFramingHeader(std::string_view name) {
@@ -57,6 +43,18 @@ void AppendDecimal(std::size_t value, std::string* out) {
 }
 
 }  // namespace
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
+bool IsSafeHeaderValue(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -179,7 +177,7 @@ void AppendResponseHead(const ResponseHead& head, std::string* out) {
   out->append("\r\n");
   if (head.headers != nullptr) {
     for (const auto& [name, value] : *head.headers) {
-      if (!IsToken(name) || !IsSafeValue(value) || IsFramingHeader(name)) continue;
+      if (!IsToken(name) || !IsSafeHeaderValue(value) || IsFramingHeader(name)) continue;
       out->append(name);
       out->append(": ");
       out->append(value);

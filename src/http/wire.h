@@ -15,6 +15,11 @@ namespace scim::http::wire {
 // ASCII case-insensitive equality (HTTP field names and tokens).
 bool IEquals(std::string_view a, std::string_view b);
 
+// An RFC 9110 §5.6.2 token (a method or a header name): one or more tchar.
+bool IsToken(std::string_view s);
+// A header value that cannot split a message: no CR, LF or NUL.
+bool IsSafeHeaderValue(std::string_view s);
+
 // Decodes %XX escapes into *out (replacing its contents). '+' stays '+': this is a path, not a
 // form. Returns false on a malformed escape ("%4", "%zz") or a NUL, escaped ("%00") or raw, which
 // no legitimate path needs and which would truncate C strings further down.

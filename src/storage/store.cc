@@ -17,6 +17,13 @@ const char* DeliveryStateName(DeliveryState state) {
   return "pending";
 }
 
+std::optional<DeliveryState> ParseDeliveryState(std::string_view name) {
+  for (auto state : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kDead}) {
+    if (name == DeliveryStateName(state)) return state;
+  }
+  return std::nullopt;
+}
+
 std::string EventJson(const StoredEvent& event) {
   std::string text = "{\"cursor\":\"" + std::to_string(event.seq) + "\"";
   if (event.body.size() > 2) text += "," + event.body.substr(1);  // the body's members and its '}'

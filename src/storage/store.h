@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -188,6 +189,7 @@ struct WebhookRecord {
 
 enum class DeliveryState { kPending = 0, kDelivered = 1, kDead = 2 };
 const char* DeliveryStateName(DeliveryState state);  // "pending", "delivered", "dead"
+std::optional<DeliveryState> ParseDeliveryState(std::string_view name);  // nullopt: none of those
 
 // One event to one webhook, with what became of it.
 struct DeliveryRecord {

@@ -471,6 +471,15 @@ Result<std::vector<T>> Query(Connection& db, const std::string& sql, BindFn bind
   return rows;
 }
 
+// The first row of `sql`, if any (lookups by a unique key).
+template <class T, class BindFn, class ReadFn>
+Result<std::optional<T>> QueryOne(Connection& db, const std::string& sql, BindFn bind, ReadFn read) {
+  auto rows = Query<T>(db, sql, bind, read);
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<T>();
+  return std::optional<T>(std::move(rows->front()));
+}
+
 class SqliteWriteTxn final : public WriteTxn {
  public:
   explicit SqliteWriteTxn(Connection& db) : db_(db) {}
@@ -1028,13 +1037,10 @@ class SqliteStore final : public Store {
   Result<std::optional<Tenant>> FindTenant(const std::string& name) override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    auto rows = Query<Tenant>(
+    return QueryOne<Tenant>(
         *db->connection, "SELECT id, name, created, settings FROM tenants WHERE lower(name) = lower(?1)",
         [&](Statement& s) { s.Bind(1, name); },
         [](const Statement& s) { return Tenant{TenantId{s.Int(0)}, s.Text(1), s.Text(2), s.Text(3)}; });
-    if (!rows) return std::unexpected(rows.error());
-    if (rows->empty()) return std::optional<Tenant>();
-    return std::optional<Tenant>(std::move(rows->front()));
   }
 
   Result<std::vector<Tenant>> ListTenants() override {
@@ -1048,12 +1054,9 @@ class SqliteStore final : public Store {
   Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    auto rows = Query<TokenRecord>(
+    return QueryOne<TokenRecord>(
         *db->connection, std::string(kTokenSelect) + "WHERE t.hash = ?1", [&](Statement& s) { s.Bind(1, hash); },
         ReadToken);
-    if (!rows) return std::unexpected(rows.error());
-    if (rows->empty()) return std::optional<TokenRecord>();
-    return std::optional<TokenRecord>(std::move(rows->front()));
   }
 
   Result<std::vector<TokenRecord>> ListTokens(TenantId tenant) override {
@@ -1315,14 +1318,11 @@ class SqliteStore final : public Store {
   Result<std::optional<DeliveryRecord>> FindDelivery(TenantId tenant, int64_t delivery_id) override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    auto rows = Query<DeliveryRecord>(
+    return QueryOne<DeliveryRecord>(
         *db->connection,
         "SELECT " + std::string(kDeliveryColumns) + " FROM deliveries d JOIN events e ON e.seq = d.event_seq "
             "WHERE d.tenant_id = ?1 AND d.id = ?2",
         [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, delivery_id); }, ReadDelivery);
-    if (!rows) return std::unexpected(rows.error());
-    if (rows->empty()) return std::optional<DeliveryRecord>();
-    return std::optional<DeliveryRecord>(std::move(rows->front()));
   }
 
   Result<std::vector<DeliveryAttempt>> DeliveryAttempts(TenantId tenant, int64_t delivery_id) override {
@@ -1402,11 +1402,8 @@ class SqliteStore final : public Store {
   Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    auto rows = Query<ApiKeyRecord>(*db->connection, std::string(kApiKeySelect) + "WHERE k.hash = ?1",
+    return QueryOne<ApiKeyRecord>(*db->connection, std::string(kApiKeySelect) + "WHERE k.hash = ?1",
                                     [&](Statement& s) { s.Bind(1, hash); }, ReadApiKey);
-    if (!rows) return std::unexpected(rows.error());
-    if (rows->empty()) return std::optional<ApiKeyRecord>();
-    return std::optional<ApiKeyRecord>(std::move(rows->front()));
   }
 
   Result<std::vector<ApiKeyRecord>> ListApiKeys() override {
@@ -1438,16 +1435,13 @@ class SqliteStore final : public Store {
   Result<std::optional<LoginRecord>> OneLogin(const std::string& where, BindFn bind) {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    auto rows = Query<LoginRecord>(
+    return QueryOne<LoginRecord>(
         *db->connection,
         "SELECT l.tenant_id, n.name, n.settings, l.username, l.password_hash, l.updated FROM logins l "
         "JOIN tenants n ON n.id = l.tenant_id " + where,
         bind, [](const Statement& s) {
           return LoginRecord{TenantId{s.Int(0)}, s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5)};
         });
-    if (!rows) return std::unexpected(rows.error());
-    if (rows->empty()) return std::optional<LoginRecord>();
-    return std::optional<LoginRecord>(std::move(rows->front()));
   }
 
   // A read connection borrowed from the pool for the lifetime of the lease.
