@@ -242,7 +242,7 @@ struct ScimApi::Impl {
   std::string BaseUrl(const http::Request& request) const {
     if (!options.public_base_url.empty()) return options.public_base_url;
     std::string_view host = request.Header("Host");
-    return "http://" + std::string(host.empty() ? "localhost" : host);
+    return options.scheme + "://" + std::string(host.empty() ? "localhost" : host);
   }
 
   void Route(const CallPtr& call, const std::vector<std::string>& segments) {

@@ -27,8 +27,9 @@ class Journal;
 
 struct ApiOptions {
   // Public origin used in meta.location and Location, e.g. "https://scim.example.com". Empty: taken
-  // from the request's Host header over http.
+  // from the request's Host header with `scheme` (https when the server itself speaks TLS).
   std::string public_base_url;
+  std::string scheme = "http";
   // Group members that name no resource: skipped and logged (default; a 400 would make Okta drop the
   // whole push for good) or rejected with 400 invalidValue.
   bool reject_unknown_members = false;

@@ -14,12 +14,13 @@ namespace {
 using core::ErrorType;
 using core::Fail;
 
-// One setting: its key in TOML (the environment variable is SCIMD_ + the key in upper case) and
-// how to store a value given as text (environment) or as TOML.
+// One setting: its key in TOML (the environment variable is SCIMD_ + the key in upper case), how
+// to store a value given as text (environment) or as TOML, and its current value as text.
 struct Setting {
   const char* key;
   std::function<core::Result<void>(Config&, std::string_view text)> from_text;
   std::function<core::Result<void>(Config&, const toml::node&)> from_toml;
+  std::function<std::string(const Config&)> to_text;
 };
 
 core::Result<int64_t> ParseInt(std::string_view text, std::string_view where) {
@@ -49,7 +50,8 @@ Setting StringSetting(const char* key, T Config::*field) {
         if (!value) return Fail(ErrorType::kInvalidValue, std::string(key) + ": expected a string");
         c.*field = *value;
         return {};
-      }};
+      },
+      [field](const Config& c) { return std::string(c.*field); }};
 }
 
 template <class T>
@@ -77,7 +79,8 @@ Setting IntSetting(const char* key, T Config::*field, int64_t min, int64_t max) 
                    if (!checked) return std::unexpected(checked.error());
                    c.*field = *checked;
                    return {};
-                 }};
+                 },
+                 [field](const Config& c) { return std::to_string(c.*field); }};
 }
 
 Setting BoolSetting(const char* key, bool Config::*field) {
@@ -93,7 +96,8 @@ Setting BoolSetting(const char* key, bool Config::*field) {
                    if (!v) return Fail(ErrorType::kInvalidValue, std::string(key) + ": expected true or false");
                    c.*field = *v;
                    return {};
-                 }};
+                 },
+                 [field](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
 }
 
 const std::vector<Setting>& Settings() {
@@ -107,6 +111,9 @@ const std::vector<Setting>& Settings() {
       IntSetting("body_timeout_seconds", &Config::body_timeout_seconds, 1, 3600),
       IntSetting("idle_timeout_seconds", &Config::idle_timeout_seconds, 1, 3600),
       IntSetting("handler_timeout_seconds", &Config::handler_timeout_seconds, 1, 3600),
+      IntSetting("max_connections", &Config::max_connections, 1, 1000000),
+      StringSetting("tls_cert_file", &Config::tls_cert_file),
+      StringSetting("tls_key_file", &Config::tls_key_file),
       StringSetting("public_url", &Config::public_url),
       BoolSetting("reject_unknown_members", &Config::reject_unknown_members),
       StringSetting("passwords", &Config::passwords),
@@ -169,7 +176,24 @@ core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
   if (config.passwords != "ignore" && config.passwords != "store") {
     return Fail(ErrorType::kInvalidValue, "passwords: expected \"ignore\" or \"store\", got '" + config.passwords + "'");
   }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return Fail(ErrorType::kInvalidValue, "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither");
+  }
   return config;
+}
+
+std::vector<std::string> ChangedKeys(const Config& before, const Config& after) {
+  std::vector<std::string> keys;
+  for (const auto& s : Settings()) {
+    if (s.to_text(before) != s.to_text(after)) keys.emplace_back(s.key);
+  }
+  return keys;
+}
+
+void CopySetting(std::string_view key, const Config& from, Config& to) {
+  for (const auto& s : Settings()) {
+    if (key == s.key) (void)s.from_text(to, s.to_text(from));  // a value from a Config is valid
+  }
 }
 
 core::Result<std::pair<std::string, uint16_t>> SplitListen(const std::string& listen) {

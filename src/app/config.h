@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -20,6 +22,9 @@ struct Config {
   int64_t body_timeout_seconds = 30;       // body_timeout_seconds            SCIMD_BODY_TIMEOUT_SECONDS
   int64_t idle_timeout_seconds = 60;       // idle_timeout_seconds            SCIMD_IDLE_TIMEOUT_SECONDS
   int64_t handler_timeout_seconds = 60;    // handler_timeout_seconds         SCIMD_HANDLER_TIMEOUT_SECONDS
+  int64_t max_connections = 10000;         // max_connections (open at once)  SCIMD_MAX_CONNECTIONS
+  std::string tls_cert_file;               // tls_cert_file (PEM chain; HTTPS) SCIMD_TLS_CERT_FILE
+  std::string tls_key_file;                // tls_key_file (PEM private key)  SCIMD_TLS_KEY_FILE
   std::string public_url;                  // public_url = "https://scim.example.com"  SCIMD_PUBLIC_URL
   bool reject_unknown_members = false;     // reject_unknown_members          SCIMD_REJECT_UNKNOWN_MEMBERS
   std::string passwords = "ignore";        // passwords = "ignore" | "store"  SCIMD_PASSWORDS
@@ -46,6 +51,12 @@ struct Config {
 // Errors: kInvalidValue naming the file, key or variable and what is expected; unknown keys are
 // errors too (a typo must not be silently ignored).
 core::Result<Config> LoadConfig(const std::optional<std::string>& file);
+
+// The keys whose values differ between `before` and `after`, in the order of the settings table.
+std::vector<std::string> ChangedKeys(const Config& before, const Config& after);
+
+// Sets the setting `key` of `to` to its value in `from` (nothing for an unknown key).
+void CopySetting(std::string_view key, const Config& from, Config& to);
 
 // Splits "HOST:PORT" ("[::1]:8080" for IPv6). Errors: kInvalidValue.
 core::Result<std::pair<std::string, uint16_t>> SplitListen(const std::string& listen);

@@ -1,14 +1,18 @@
 // `scimd serve`: open the data directory (creating it and a demo tenant on first start), then run
-// the HTTP server until SIGTERM/SIGINT, finishing in-flight requests before exiting 0.
+// the HTTP (or HTTPS) server until SIGTERM/SIGINT, finishing in-flight requests before exiting 0.
+// SIGHUP re-reads the configuration file and the TLS certificate.
 #include <fmt/format.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "api/error_response.h"
@@ -57,20 +61,111 @@ void WriteAccessLog(const http::AccessLogEntry& e) {
   std::fflush(stdout);
 }
 
+// What SIGHUP applies to the running server; a change to any other setting is reported as needing
+// a restart. (max_body_bytes is not here: it is also advertised as Bulk's maxPayloadSize.)
+constexpr std::string_view kReloadableKeys[] = {
+    "max_header_bytes",     "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds",
+    "handler_timeout_seconds", "shutdown_grace_seconds", "drain_seconds",     "max_connections",
+    "tls_cert_file",        "tls_key_file"};
+
+bool Reloadable(std::string_view key) {
+  return std::find(std::begin(kReloadableKeys), std::end(kReloadableKeys), key) != std::end(kReloadableKeys);
+}
+
+// The HTTP server's options that come from the configuration; Serve adds the callbacks.
+http::ServerOptions HttpOptions(const Config& config, const std::pair<std::string, uint16_t>& listen) {
+  http::ServerOptions options;
+  options.host = listen.first;
+  options.port = listen.second;
+  options.io_threads = config.io_threads > 0 ? config.io_threads
+                                              : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  options.body_limit = static_cast<size_t>(config.max_body_bytes);
+  options.header_limit = static_cast<size_t>(config.max_header_bytes);
+  options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  options.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
+  options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  options.handler_timeout = std::chrono::seconds(config.handler_timeout_seconds);
+  options.shutdown_grace = std::chrono::seconds(config.shutdown_grace_seconds);
+  options.max_connections = static_cast<size_t>(config.max_connections);
+  options.tls_cert_file = config.tls_cert_file;
+  options.tls_key_file = config.tls_key_file;
+  return options;
+}
+
+// Descriptors kept for the database, the journal, webhook deliveries and the like, besides one per
+// connection.
+constexpr rlim_t kReservedDescriptors = 128;
+
+// Raises the soft open-file limit towards the hard one so that max_connections can be reached (the
+// usual soft limit, 1024, would make accept() fail long before the default 10,000). Warns when
+// even the hard limit is too low.
+void RaiseOpenFileLimit(int64_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t wanted = static_cast<rlim_t>(max_connections) + kReservedDescriptors;
+  if (limit.rlim_cur >= wanted) return;
+  rlimit raised = limit;
+  raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  if (limit.rlim_cur < wanted) {
+    fmt::print(stderr,
+               "scimd: warning: the open-file limit ({}) is below max_connections + {}; connections beyond about {} "
+               "will wait in the listen queue (raise it with ulimit -n or LimitNOFILE=)\n",
+               limit.rlim_cur, kReservedDescriptors,
+               limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 0);
+  }
+}
+
+// SIGHUP: re-reads the configuration file (flags and environment as at start) and applies what it
+// can to the running server, always re-reading the TLS certificate and key. An invalid file or
+// certificate changes nothing. Reports on stdout (success) or stderr (failure).
+void Reload(const ServeFlags& flags, http::Server& server, Config& running) {
+  auto loaded = EffectiveConfig(flags.common, flags.listen);
+  if (!loaded) {
+    fmt::print(stderr, "scimd: reload failed, the running configuration stays: {}\n", loaded.error().detail);
+    return;
+  }
+  Config applied = running;
+  std::vector<std::string> changed = ChangedKeys(running, *loaded);
+  for (const std::string& key : changed) {
+    if (Reloadable(key)) CopySetting(key, *loaded, applied);
+  }
+  auto listen = SplitListen(applied.listen);  // unchanged: listen needs a restart
+  if (!listen) return;
+  if (std::string error = server.Reconfigure(HttpOptions(applied, *listen)); !error.empty()) {
+    fmt::print(stderr, "scimd: reload failed, the running configuration stays: {}\n", error);
+    return;
+  }
+  std::string applied_keys;
+  std::string restart_keys;
+  for (const std::string& key : changed) {
+    std::string& list = Reloadable(key) ? applied_keys : restart_keys;
+    list += (list.empty() ? "" : ", ") + key;
+  }
+  running = applied;
+  fmt::print("scimd reloaded the configuration: {}{}{}\n", applied_keys.empty() ? "no change applied" : "applied " + applied_keys,
+             running.tls_cert_file.empty() ? "" : "; TLS certificate re-read from " + running.tls_cert_file,
+             restart_keys.empty() ? "" : "; needs a restart: " + restart_keys);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int Serve(const ServeFlags& flags) {
-  // SIGINT and SIGTERM are taken by one thread of ours (below), so they are blocked here, before
-  // any other thread starts and inherits the mask.
+  // SIGINT, SIGTERM and SIGHUP are taken by one thread of ours (below), so they are blocked here,
+  // before any other thread starts and inherits the mask.
   sigset_t shutdown_signals;
   sigemptyset(&shutdown_signals);
   sigaddset(&shutdown_signals, SIGINT);
   sigaddset(&shutdown_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  sigset_t handled_signals = shutdown_signals;
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
 
   auto env = OpenEnvironment(flags.common, /*create_data_dir=*/true, flags.listen);
   if (!env) return env.error();
-  const Config& config = env->config;
+  const Config& config = env->config;  // as started; `running` below follows SIGHUP reloads
+  Config running = config;
   auto listen = SplitListen(config.listen);
   if (!listen) {
     fmt::print(stderr, "scimd: error: {}\n", listen.error().detail);
@@ -102,6 +197,7 @@ int Serve(const ServeFlags& flags) {
   while (!api_options.public_base_url.empty() && api_options.public_base_url.back() == '/') {
     api_options.public_base_url.pop_back();
   }
+  api_options.scheme = config.tls_cert_file.empty() ? "http" : "https";
   api_options.reject_unknown_members = config.reject_unknown_members;
   api_options.store_passwords = config.passwords == "store";
   api_options.default_page_size = config.default_page_size;
@@ -132,18 +228,8 @@ int Serve(const ServeFlags& flags) {
       &journal);
   api::HostApi host_api(*env->store, feed_waiter, [&dispatcher] { dispatcher.Notify(); });
 
-  http::ServerOptions options;
-  options.host = listen->first;
-  options.port = listen->second;
-  options.io_threads = config.io_threads > 0 ? config.io_threads
-                                              : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-  options.body_limit = static_cast<size_t>(config.max_body_bytes);
-  options.header_limit = static_cast<size_t>(config.max_header_bytes);
-  options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
-  options.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
-  options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
-  options.handler_timeout = std::chrono::seconds(config.handler_timeout_seconds);
-  options.shutdown_grace = std::chrono::seconds(config.shutdown_grace_seconds);
+  RaiseOpenFileLimit(config.max_connections);
+  http::ServerOptions options = HttpOptions(config, *listen);
   options.error_responder = [](int status, std::string_view detail) {
     return api::ErrorResponseForStatus(status, detail);
   };
@@ -159,7 +245,7 @@ int Serve(const ServeFlags& flags) {
   }
 
   std::string host = listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
-  std::string origin = api_options.public_base_url.empty() ? fmt::format("http://{}:{}", host, server.port())
+  std::string origin = api_options.public_base_url.empty() ? fmt::format("{}://{}:{}", api_options.scheme, host, server.port())
                                                            : api_options.public_base_url;
   if (demo_token) {
     fmt::print(
@@ -176,15 +262,20 @@ int Serve(const ServeFlags& flags) {
   // Shutdown: the first SIGTERM/SIGINT makes /readyz answer 503 while everything else is still
   // served, for drain_seconds (so a load balancer stops routing here; a second signal cuts the wait
   // short), then the server stops: no new connections, in-flight requests finish, exit 0.
+  // SIGHUP reloads (see Reload) on the same thread, which alone touches `running`.
   std::atomic<bool> exiting{false};
   std::thread signal_thread([&] {
-    int signal_number = 0;
-    if (sigwait(&shutdown_signals, &signal_number) != 0 || exiting) return;
+    for (;;) {
+      int signal_number = 0;
+      if (sigwait(&handled_signals, &signal_number) != 0 || exiting) return;
+      if (signal_number != SIGHUP) break;
+      Reload(flags, server, running);
+    }
     scim_api.SetReady(false);
-    if (config.drain_seconds > 0) {
-      fmt::print("scimd draining: /readyz answers 503 for {} s, then the server stops\n", config.drain_seconds);
+    if (running.drain_seconds > 0) {
+      fmt::print("scimd draining: /readyz answers 503 for {} s, then the server stops\n", running.drain_seconds);
       std::fflush(stdout);
-      timespec drain{static_cast<time_t>(config.drain_seconds), 0};
+      timespec drain{static_cast<time_t>(running.drain_seconds), 0};
       sigtimedwait(&shutdown_signals, nullptr, &drain);
     }
     server.Stop();

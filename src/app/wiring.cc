@@ -11,14 +11,20 @@
 
 namespace scim::app {
 
-std::expected<Config, int> LoadEffectiveConfig(const CommonFlags& flags, const std::optional<std::string>& listen) {
+core::Result<Config> EffectiveConfig(const CommonFlags& flags, const std::optional<std::string>& listen) {
   auto config = LoadConfig(flags.config_file);
+  if (!config) return config;
+  if (flags.data_dir) config->data_dir = *flags.data_dir;
+  if (listen) config->listen = *listen;
+  return config;
+}
+
+std::expected<Config, int> LoadEffectiveConfig(const CommonFlags& flags, const std::optional<std::string>& listen) {
+  auto config = EffectiveConfig(flags, listen);
   if (!config) {
     fmt::print(stderr, "scimd: error: {}\n", config.error().detail);
     return std::unexpected(kExitUsage);
   }
-  if (flags.data_dir) config->data_dir = *flags.data_dir;
-  if (listen) config->listen = *listen;
   return *config;
 }
 

@@ -21,8 +21,10 @@ struct Environment {
   bool fresh = false;  // the database did not exist before this start
 };
 
-// Loads the configuration (flags over environment over file over defaults). On failure prints why
-// to stderr and returns the exit code.
+// The configuration: flags over environment over file over defaults. Errors: kInvalidValue.
+core::Result<Config> EffectiveConfig(const CommonFlags& flags, const std::optional<std::string>& listen = std::nullopt);
+
+// The same; on failure prints why to stderr and returns the exit code.
 std::expected<Config, int> LoadEffectiveConfig(const CommonFlags& flags,
                                                const std::optional<std::string>& listen = std::nullopt);
 

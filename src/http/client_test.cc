@@ -28,13 +28,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "http/server.h"
+#include "http/test_certificate.h"
 #include "http/test_server.h"
 #include "http/wire.h"
 
@@ -43,6 +40,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test_support::MakeCertificate;
+using test_support::TestCertificate;
 using test_support::TestServer;
 
 std::string HeaderOf(const Headers& headers, std::string_view name) {
@@ -87,54 +86,6 @@ class Seen {
   std::mutex mu_;
   Request request_;
 };
-
-// A self-signed certificate (for "DNS:..." / "IP:..." names in `alt_names`) and its key.
-struct TestCertificate {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{nullptr, EVP_PKEY_free};
-  std::unique_ptr<X509, decltype(&X509_free)> cert{nullptr, X509_free};
-  std::string pem_path;  // the certificate as PEM, for ClientOptions::ca_file
-};
-
-bool AddExtension(X509* cert, int nid, const char* value) {
-  X509V3_CTX context;
-  X509V3_set_ctx_nodb(&context);
-  X509V3_set_ctx(&context, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
-  if (extension == nullptr) return false;
-  bool ok = X509_add_ext(cert, extension, -1) == 1;
-  X509_EXTENSION_free(extension);
-  return ok;
-}
-
-TestCertificate MakeCertificate(const char* alt_names, const std::string& file_name) {
-  TestCertificate out;
-  out.key.reset(EVP_EC_gen("P-256"));
-  out.cert.reset(X509_new());
-  X509* cert = out.cert.get();
-  if (!out.key || !cert) throw std::runtime_error("OpenSSL: key or certificate");
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, out.key.get());
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("scimd test"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  if (!AddExtension(cert, NID_basic_constraints, "critical,CA:TRUE") ||
-      !AddExtension(cert, NID_subject_alt_name, alt_names) ||
-      X509_sign(cert, out.key.get(), EVP_sha256()) == 0) {
-    throw std::runtime_error("OpenSSL: signing the certificate");
-  }
-  // Per process: ctest runs each test in its own process, several at once.
-  out.pem_path = testing::TempDir() + std::to_string(::getpid()) + "_" + file_name;
-  FILE* file = std::fopen(out.pem_path.c_str(), "w");
-  if (file == nullptr) throw std::runtime_error("cannot write " + out.pem_path);
-  bool written = PEM_write_X509(file, cert) == 1;
-  std::fclose(file);
-  if (!written) throw std::runtime_error("cannot write " + out.pem_path);
-  return out;
-}
 
 // A blocking server on 127.0.0.1 that serves one connection at a time: it reads the request head
 // and its Content-Length body, writes `reply` as given, and closes. With a certificate it speaks
@@ -718,7 +669,9 @@ class ClientTlsServerTest : public testing::Test {
   }
   static void TearDownTestSuite() {
     std::remove(good_->pem_path.c_str());
+    std::remove(good_->key_pem_path.c_str());
     std::remove(other_->pem_path.c_str());
+    std::remove(other_->key_pem_path.c_str());
     delete good_;
     delete other_;
   }

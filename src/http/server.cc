@@ -25,6 +25,15 @@
 // destruction without an answer (which becomes a 500) wins; the Session drops answers that arrive
 // after a timeout or after the connection closed (a sequence number identifies the request).
 //
+// Limits. Each Session takes a snapshot of the options (ServerCore::current()) when a request's
+// first byte arrives, so Reconfigure() changes limits and timeouts for later requests without a lock per
+// read. Connections past max_connections get a Session that only answers 503 and closes.
+//
+// TLS. With a certificate, a Session first completes the handshake (within header_timeout) through
+// an ssl::stream layered over its socket; reads and writes then go through the stream. Close and
+// linger act on the socket underneath (no close_notify: every response is framed by its length).
+// Reconfigure() swaps the context; connections keep the one they were accepted with.
+//
 // Shutdown. Stop() closes the acceptor on the server strand and tells every Session: idle ones
 // close at once, busy ones finish their request and answer with `Connection: close`. After
 // shutdown_grace the remaining ones are closed. When the last Session is gone the io_context is
@@ -57,6 +66,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -67,6 +78,11 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "http/wire.h"
 
@@ -92,6 +108,8 @@ using Socket = tcp::socket::rebind_executor<Strand>::other;
 using Acceptor = net::basic_socket_acceptor<tcp, Strand>;
 using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Strand>;
 using SignalSet = net::basic_signal_set<Strand>;
+using TlsContext = net::ssl::context;
+using TlsStream = net::ssl::stream<Socket&>;
 
 constexpr int kListenBacklog = 1024;
 constexpr std::size_t kReadSize = 4 * 1024;       // per read while waiting for a head
@@ -105,6 +123,9 @@ constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Connections past max_connections being answered 503 at once; beyond this they are just closed,
+// so that a flood cannot turn the answers themselves into unbounded work.
+constexpr std::size_t kMaxRejecting = 256;
 
 void LogError(std::string_view what, std::string_view detail) {
   std::fprintf(stderr, "scimd http: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
@@ -127,6 +148,47 @@ std::string_view CachedHttpDate() {
     cached_second = now;
   }
   return std::string_view(buf, wire::kHttpDateSize);
+}
+
+// A server TLS context from PEM files, TLS 1.2 or later. Null with `*error` saying which file is
+// wrong and why.
+std::shared_ptr<TlsContext> MakeTlsContext(const std::string& cert_file, const std::string& key_file,
+                                           std::string* error) {
+  if (cert_file.empty() || key_file.empty()) {
+    *error = "HTTPS needs both a certificate file and a key file";
+    return nullptr;
+  }
+  for (const std::string* file : {&cert_file, &key_file}) {
+    if (::access(file->c_str(), R_OK) != 0) {
+      *error = *file + ": " + std::strerror(errno);
+      return nullptr;
+    }
+  }
+  try {
+    auto context = std::make_shared<TlsContext>(TlsContext::tls_server);
+    SSL_CTX* native = context->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    error_code ec;
+    context->use_certificate_chain_file(cert_file, ec);
+    if (ec) {
+      *error = cert_file + ": not a PEM certificate chain (" + ec.message() + ")";
+      return nullptr;
+    }
+    context->use_private_key_file(key_file, TlsContext::pem, ec);
+    if (ec) {
+      *error = key_file + ": not a PEM private key for " + cert_file + " (" + ec.message() + ")";
+      return nullptr;
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      *error = key_file + ": the key does not belong to the certificate in " + cert_file;
+      return nullptr;
+    }
+    return context;
+  } catch (const std::exception& e) {
+    *error = std::string("TLS: ") + e.what();
+    return nullptr;
+  }
 }
 
 // Shared by the server and every Responder: tells a Responder called from any thread at any time
@@ -252,11 +314,17 @@ class ServerCore {
   void Run(bool handle_signals);
   void Stop();
 
-  // For Sessions.
+  std::string Reconfigure(const ServerOptions& updated);
+
+  // For Sessions. options(): as constructed (callbacks, threads); current(): the live limits.
   const ServerOptions& options() const { return options_; }
+  std::shared_ptr<const ServerOptions> current() const {
+    std::lock_guard<std::mutex> lock(live_mu_);
+    return current_;
+  }
   const Handler& handler() const { return handler_; }
   const std::shared_ptr<Link>& link() const { return link_; }
-  void Unregister(Session* session);
+  void Unregister(Session* session, bool admitted);
   // The application's error response, or a text/plain one when it has none or it threw.
   Response ErrorResponse(int status, std::string_view detail) const;
   void Log(const AccessLogEntry& entry) const;
@@ -277,6 +345,13 @@ class ServerCore {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> destroying_{false};
   std::atomic<uint16_t> port_{0};
+  // Sessions within max_connections, and those only answering 503. Incremented on strand_ only.
+  std::atomic<std::size_t> admitted_{0};
+  std::atomic<std::size_t> rejecting_{0};
+
+  mutable std::mutex live_mu_;
+  std::shared_ptr<const ServerOptions> current_;  // guarded by live_mu_; never null
+  std::shared_ptr<TlsContext> tls_;               // guarded by live_mu_; null for plain HTTP
 
   std::mutex sessions_mu_;
   std::unordered_set<Session*> sessions_;  // guarded by sessions_mu_
@@ -297,7 +372,9 @@ class ServerCore {
 // One connection. All members are used on executor_ only.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerCore& server, Socket socket);
+  // `admitted`: within max_connections; otherwise the Session answers 503 and closes.
+  Session(ServerCore& server, Socket socket, std::shared_ptr<const ServerOptions> options,
+          std::shared_ptr<TlsContext> tls_context, bool admitted);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -316,9 +393,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnSyncAnswer(uint64_t seq, std::optional<Response> response);
 
  private:
-  enum class Phase { kIdle, kHead, kBody, kContinue, kHandling, kWriting, kLingering, kClosed };
+  enum class Phase { kHandshake, kIdle, kHead, kBody, kContinue, kHandling, kWriting, kLingering, kClosed };
 
+  void OnHandshake(error_code ec);
+  // After the handshake (if any): serve requests, or answer 503 when not admitted.
+  void Begin();
+  void RejectOverLimit();
   void StartRequest();
+  // The request's first byte is here: take the current options and start parsing.
+  void BeginHead();
+  // Reads or writes through TLS when the connection has it, else on the socket.
+  template <class Buffers, class Handler>
+  void AsyncReadSome(const Buffers& buffers, Handler&& handler);
+  template <class Buffers, class Handler>
+  void AsyncWrite(const Buffers& buffers, Handler&& handler);
   void ReadMore();
   void OnRead(error_code ec, std::size_t bytes);
   void Parse();
@@ -345,8 +433,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // Constant after construction.
   ServerCore& server_;
   const Strand executor_;
+  const bool admitted_;
 
   Socket socket_;
+  std::shared_ptr<TlsContext> tls_context_;  // null: plain HTTP
+  std::optional<TlsStream> tls_;             // over socket_, from Start() when tls_context_ is set
+  std::shared_ptr<const ServerOptions> options_;  // the snapshot for the current request
   Timer timer_;
   std::string remote_address_;
   beast::flat_buffer buffer_;
@@ -437,13 +529,35 @@ class ResponseSlot {
 // ---------------------------------------------------------------------------------------------
 // Session
 
-Session::Session(ServerCore& server, Socket socket)
+Session::Session(ServerCore& server, Socket socket, std::shared_ptr<const ServerOptions> options,
+                 std::shared_ptr<TlsContext> tls_context, bool admitted)
     : server_(server),
       executor_(socket.get_executor()),
+      admitted_(admitted),
       socket_(std::move(socket)),
+      tls_context_(std::move(tls_context)),
+      options_(std::move(options)),
       timer_(executor_) {}
 
-Session::~Session() { server_.Unregister(this); }
+Session::~Session() { server_.Unregister(this, admitted_); }
+
+template <class Buffers, class Handler>
+void Session::AsyncReadSome(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    tls_->async_read_some(buffers, std::forward<Handler>(handler));
+  } else {
+    socket_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+}
+
+template <class Buffers, class Handler>
+void Session::AsyncWrite(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    net::async_write(*tls_, buffers, std::forward<Handler>(handler));
+  } else {
+    net::async_write(socket_, buffers, std::forward<Handler>(handler));
+  }
+}
 
 void Session::Start() {
   if (phase_ == Phase::kClosed) return;  // Shutdown() came first
@@ -454,12 +568,48 @@ void Session::Start() {
     return;
   }
   remote_address_ = peer.address().to_string();
-  StartRequest();
+  if (tls_context_) {
+    phase_ = Phase::kHandshake;
+    tls_.emplace(socket_, *tls_context_);
+    SetDeadline(Clock::now() + options_->header_timeout);
+    tls_->async_handshake(net::ssl::stream_base::server,
+                          beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
+    return;
+  }
+  Begin();
+}
+
+void Session::OnHandshake(error_code ec) {
+  if (phase_ != Phase::kHandshake) return;  // timed out or shut down meanwhile
+  if (ec) {  // not TLS, an old protocol version, or the client gave up: nothing to answer
+    Close();
+    return;
+  }
+  phase_ = Phase::kIdle;
+  Begin();
+}
+
+void Session::Begin() {
+  if (admitted_) {
+    StartRequest();
+  } else {
+    RejectOverLimit();
+  }
+}
+
+void Session::RejectOverLimit() {
+  started_ = Clock::now();
+  Response response = server_.ErrorResponse(
+      503, "too many open connections (the limit is " + std::to_string(options_->max_connections) +
+               "); retry shortly");
+  response.headers.emplace_back("Retry-After", "1");
+  Reply(std::move(response), /*force_close=*/true, /*linger=*/true);
 }
 
 void Session::Shutdown() {
   stopping_ = true;
   switch (phase_) {
+    case Phase::kHandshake:
     case Phase::kIdle:
       Close();
       break;
@@ -476,27 +626,32 @@ void Session::StartRequest() {
     Close();
     return;
   }
-  parser_.emplace(server_.options());
   request_bytes_ = 0;
   continue_bytes_ = 0;
   phase_deadline_set_ = false;
   if (buffer_.size() > 0) {  // a pipelined request: its first byte is here already
-    phase_ = Phase::kHead;
-    started_ = Clock::now();
+    BeginHead();
     Parse();
     return;
   }
   phase_ = Phase::kIdle;
-  const ServerOptions& options = server_.options();
+  const ServerOptions& options = *options_;
   SetDeadline(Clock::now() + (first_request_ ? options.header_timeout : options.idle_timeout));
   ReadMore();
+}
+
+void Session::BeginHead() {
+  phase_ = Phase::kHead;
+  phase_deadline_set_ = false;
+  started_ = Clock::now();
+  options_ = server_.current();  // a Reconfigure() applies from the next request's first byte
+  parser_.emplace(*options_);
 }
 
 void Session::ReadMore() {
   std::size_t want = phase_ == Phase::kBody ? kBodyReadSize : kReadSize;
   want = std::max(want, std::min(buffer_.capacity() - buffer_.size(), kMaxReadSize));
-  socket_.async_read_some(buffer_.prepare(want),
-                          beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  AsyncReadSome(buffer_.prepare(want), beast::bind_front_handler(&Session::OnRead, shared_from_this()));
 }
 
 void Session::OnRead(error_code ec, std::size_t bytes) {
@@ -508,11 +663,7 @@ void Session::OnRead(error_code ec, std::size_t bytes) {
     return;
   }
   buffer_.commit(bytes);
-  if (phase_ == Phase::kIdle) {
-    phase_ = Phase::kHead;
-    phase_deadline_set_ = false;
-    started_ = Clock::now();
-  }
+  if (phase_ == Phase::kIdle) BeginHead();
   Parse();
 }
 
@@ -545,9 +696,9 @@ void Session::Parse() {
   if (!phase_deadline_set_) {
     phase_deadline_set_ = true;
     if (phase_ == Phase::kHead) {
-      SetDeadline(started_ + server_.options().header_timeout);
+      SetDeadline(started_ + options_->header_timeout);
     } else {
-      SetDeadline(Clock::now() + server_.options().body_timeout);
+      SetDeadline(Clock::now() + options_->body_timeout);
     }
   }
   ReadMore();
@@ -555,9 +706,9 @@ void Session::Parse() {
 
 void Session::WriteContinue() {
   phase_ = Phase::kContinue;
-  SetDeadline(Clock::now() + server_.options().body_timeout);
-  net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
-                   beast::bind_front_handler(&Session::OnContinueWritten, shared_from_this()));
+  SetDeadline(Clock::now() + options_->body_timeout);
+  AsyncWrite(net::buffer(kContinue.data(), kContinue.size()),
+             beast::bind_front_handler(&Session::OnContinueWritten, shared_from_this()));
 }
 
 void Session::OnContinueWritten(error_code ec, std::size_t bytes) {
@@ -616,7 +767,7 @@ void Session::Dispatch() {
     return;
   }
   // Answered later from another thread; the timer keeps this Session alive meanwhile.
-  SetDeadline(Clock::now() + server_.options().handler_timeout);
+  SetDeadline(Clock::now() + options_->handler_timeout);
 }
 
 Response Session::AbandonedResponse() const {
@@ -637,7 +788,7 @@ void Session::OnAnswer(uint64_t seq, std::optional<Response> response) {
 }
 
 void Session::FailRequest(error_code ec) {
-  const ServerOptions& options = server_.options();
+  const ServerOptions& options = *options_;
   int status = 400;
   std::string detail;
   if (ec == bhttp::error::body_limit) {
@@ -694,9 +845,8 @@ void Session::Reply(Response response, bool force_close, bool linger) {
   std::size_t body_size = send_body ? response_.body.size() : 0;
   std::array<net::const_buffer, 2> buffers = {net::buffer(head_),
                                               net::buffer(response_.body.data(), body_size)};
-  SetDeadline(Clock::now() + server_.options().body_timeout);
-  net::async_write(socket_, buffers,
-                   beast::bind_front_handler(&Session::OnWritten, shared_from_this()));
+  SetDeadline(Clock::now() + options_->body_timeout);
+  AsyncWrite(buffers, beast::bind_front_handler(&Session::OnWritten, shared_from_this()));
 }
 
 void Session::OnWritten(error_code ec, std::size_t bytes) {
@@ -806,6 +956,7 @@ void Session::OnTimer(error_code ec) {
 
 void Session::OnDeadline() {
   switch (phase_) {
+    case Phase::kHandshake:
     case Phase::kIdle:  // no request started: just close
       Close();
       return;
@@ -836,7 +987,9 @@ ServerCore::ServerCore(ServerOptions options, Handler handler)
       strand_(net::make_strand(ioc_)),
       acceptor_(strand_),
       backoff_timer_(strand_),
-      grace_timer_(strand_) {}
+      grace_timer_(strand_) {
+  current_ = std::make_shared<const ServerOptions>(options_);
+}
 
 ServerCore::~ServerCore() {
   {
@@ -851,6 +1004,14 @@ ServerCore::~ServerCore() {
 std::string ServerCore::Listen() {
   std::string where = options_.host + ":" + std::to_string(options_.port);
   if (acceptor_.is_open()) return where + ": already listening";
+  if (options_.max_connections == 0) return "max_connections must be at least 1";
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    std::string error;
+    auto tls = MakeTlsContext(options_.tls_cert_file, options_.tls_key_file, &error);
+    if (!tls) return error;
+    std::lock_guard<std::mutex> lock(live_mu_);
+    tls_ = std::move(tls);
+  }
   error_code ec;
   tcp::endpoint endpoint;
   net::ip::address address = net::ip::make_address(options_.host, ec);
@@ -937,7 +1098,21 @@ void ServerCore::OnAccept(error_code ec, Socket socket) {
   try {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // responses go out in one write; no Nagle
-    auto session = std::make_shared<Session>(*this, std::move(socket));
+    std::shared_ptr<const ServerOptions> options;
+    std::shared_ptr<TlsContext> tls;
+    {
+      std::lock_guard<std::mutex> lock(live_mu_);
+      options = current_;
+      tls = tls_;
+    }
+    bool admitted = admitted_.load() < options->max_connections;
+    if (!admitted && rejecting_.load() >= kMaxRejecting) {
+      socket.close(ignored);
+      DoAccept();
+      return;
+    }
+    (admitted ? admitted_ : rejecting_).fetch_add(1);
+    auto session = std::make_shared<Session>(*this, std::move(socket), std::move(options), std::move(tls), admitted);
     {
       std::lock_guard<std::mutex> lock(sessions_mu_);
       sessions_.insert(session.get());
@@ -949,7 +1124,8 @@ void ServerCore::OnAccept(error_code ec, Socket socket) {
   DoAccept();
 }
 
-void ServerCore::Unregister(Session* session) {
+void ServerCore::Unregister(Session* session, bool admitted) {
+  (admitted ? admitted_ : rejecting_).fetch_sub(1);
   bool last = false;
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);
@@ -990,7 +1166,7 @@ void ServerCore::DoStop() {
   for (const auto& session : sessions) {
     net::post(session->executor(), [session] { session->Shutdown(); });
   }
-  grace_timer_.expires_after(options_.shutdown_grace);
+  grace_timer_.expires_after(current()->shutdown_grace);
   grace_timer_.async_wait([this](error_code ec) {
     if (!ec) ForceCloseAll();
   });
@@ -1005,6 +1181,36 @@ void ServerCore::ForceCloseAll() {
   for (const auto& session : sessions) {
     net::post(session->executor(), [session] { session->ForceClose(); });
   }
+}
+
+std::string ServerCore::Reconfigure(const ServerOptions& updated) {
+  bool had_tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+  bool wants_tls = !updated.tls_cert_file.empty() || !updated.tls_key_file.empty();
+  if (had_tls != wants_tls) {
+    return had_tls ? "turning HTTPS off needs a restart" : "turning HTTPS on needs a restart";
+  }
+  if (updated.max_connections == 0) return "max_connections must be at least 1";
+  std::shared_ptr<TlsContext> tls;
+  if (wants_tls) {
+    std::string error;
+    tls = MakeTlsContext(updated.tls_cert_file, updated.tls_key_file, &error);
+    if (!tls) return error;
+  }
+  auto next = std::make_shared<ServerOptions>(options_);  // callbacks and addresses as constructed
+  next->body_limit = updated.body_limit;
+  next->header_limit = updated.header_limit;
+  next->header_timeout = updated.header_timeout;
+  next->body_timeout = updated.body_timeout;
+  next->idle_timeout = updated.idle_timeout;
+  next->handler_timeout = updated.handler_timeout;
+  next->shutdown_grace = updated.shutdown_grace;
+  next->max_connections = updated.max_connections;
+  next->tls_cert_file = updated.tls_cert_file;
+  next->tls_key_file = updated.tls_key_file;
+  std::lock_guard<std::mutex> lock(live_mu_);
+  current_ = std::move(next);
+  if (tls) tls_ = std::move(tls);
+  return {};
 }
 
 Response ServerCore::ErrorResponse(int status, std::string_view detail) const {
@@ -1062,6 +1268,8 @@ std::string Server::Listen() { return impl_->core.Listen(); }
 uint16_t Server::port() const { return impl_->core.port(); }
 
 void Server::Run(bool handle_signals) { impl_->core.Run(handle_signals); }
+
+std::string Server::Reconfigure(const ServerOptions& updated) { return impl_->core.Reconfigure(updated); }
 
 void Server::Stop() { impl_->core.Stop(); }
 

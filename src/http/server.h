@@ -1,6 +1,8 @@
 // An HTTP/1.1 server (Boost.Beast inside server.cc only) that knows nothing of SCIM.
 // It reads requests with limits and deadlines, hands each to the application's Handler, writes the
 // response, keeps connections alive, logs one access entry per request, and shuts down gracefully.
+// With a certificate and key it speaks HTTPS (TLS 1.2 and 1.3, OpenSSL) instead of plain HTTP.
+// Its limits, timeouts and certificate can be changed while it runs (Reconfigure).
 //
 // Threading: `io_threads` threads run the event loop. The Handler is called on an I/O thread and
 // may answer at once or later from any thread through the Responder (e.g. after a database
@@ -102,6 +104,13 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};        // keep-alive idle connections close after this
   std::chrono::seconds handler_timeout{60};     // Responder not called by then: 503, close
   std::chrono::seconds shutdown_grace{20};      // in-flight requests get this long on Stop()
+  // Open connections at once. A connection beyond it is answered 503 (with Retry-After: 1) and
+  // closed without being read; past kMaxRejecting such answers in progress, it is closed at once.
+  size_t max_connections = 10000;
+  // HTTPS: PEM files of the certificate chain (leaf first) and of its private key. Both empty: plain
+  // HTTP. Read by Listen() and again by Reconfigure().
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::function<void(const AccessLogEntry&)> access_log;  // may be empty
   // Called once when a graceful stop begins (on an I/O thread), so that requests the application
   // holds on purpose (long polls) can be answered now rather than at the end of the grace period.
@@ -129,6 +138,13 @@ class Server {
   // Installs SIGINT/SIGTERM handlers that call Stop() when `handle_signals` is true (the default
   // dispositions are restored when Run() returns).
   void Run(bool handle_signals = true);
+
+  // From any thread, also while running: takes the limits, timeouts, max_connections and TLS files
+  // of `updated` (its other fields are ignored) for requests that start from now on, and re-reads
+  // the certificate and key (also when their names did not change) for connections accepted from
+  // now on. Returns an empty string, or why nothing changed (an unreadable or mismatched key, or
+  // switching between HTTP and HTTPS, which needs a new Server).
+  std::string Reconfigure(const ServerOptions& updated);
 
   // Graceful stop, callable from any thread, idempotent, also before Run(): stop accepting, close
   // idle connections at once, let in-flight requests finish and answer them with

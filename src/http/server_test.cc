@@ -27,6 +27,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/client.h"
+#include "http/test_certificate.h"
 #include "http/test_server.h"
 
 namespace scim::http {
@@ -34,6 +36,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test_support::MakeCertificate;
+using test_support::TestCertificate;
 using test_support::TestServer;
 
 constexpr auto kWait = 3000ms;  // the longest any single step of a test waits
@@ -49,7 +53,7 @@ bool IEq(std::string_view a, std::string_view b) {
   return true;
 }
 
-struct ClientResponse {
+struct WireResponse {
   int status = 0;
   Headers headers;
   std::string body;
@@ -100,13 +104,13 @@ class Client {
   }
 
   // Reads one response (a 100 Continue counts as one). nullopt on EOF, error or timeout.
-  std::optional<ClientResponse> Read(bool head_request = false) {
+  std::optional<WireResponse> Read(bool head_request = false) {
     auto deadline = Clock::now() + kWait;
     size_t end;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!Fill(deadline)) return std::nullopt;
     }
-    ClientResponse response;
+    WireResponse response;
     std::string head = buffer_.substr(0, end + 2);
     size_t line_end = head.find("\r\n");
     std::string status_line = head.substr(0, line_end);
@@ -917,6 +921,182 @@ TEST(ServerTest, ManyConcurrentClients) {
   }
   for (auto& t : clients) t.join();
   EXPECT_EQ(ok.load(), 8 * 50);
+}
+
+// --- Connection limit ----------------------------------------------------------------------------
+
+TEST(ServerTest, ConnectionsBeyondTheLimitGet503AndRetryAfter) {
+  ServerOptions options = TestOptions();
+  options.max_connections = 2;
+  AccessLog log;
+  options.access_log = log.Sink();
+  TestServer server(options, Echo);
+  std::optional<Client> first(std::in_place, server.port());
+  Client second(server.port());
+  for (Client* client : {&*first, &second}) {  // both admitted and kept open
+    ASSERT_TRUE(client->Send(Get("/in")));
+    auto r = client->Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+
+  Client third(server.port());
+  auto rejected = third.Read();  // answered without sending anything
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 503);
+  EXPECT_EQ(rejected->Header("Retry-After"), "1");
+  EXPECT_EQ(rejected->Header("Connection"), "close");
+  EXPECT_NE(rejected->body.find("too many open connections (the limit is 2)"), std::string::npos)
+      << rejected->body;
+  EXPECT_FALSE(third.Read());  // and closed
+
+  // A slot frees when an admitted connection closes.
+  first.reset();
+  bool admitted = false;
+  for (auto deadline = Clock::now() + kWait; !admitted && Clock::now() < deadline;) {
+    Client next(server.port());
+    ASSERT_TRUE(next.Send(Get("/again")));
+    auto r = next.Read();
+    ASSERT_TRUE(r);
+    admitted = r->status == 200;
+    if (!admitted) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(admitted);
+  bool logged = false;
+  for (const AccessLogEntry& entry : log.WaitFor(4)) {
+    logged = logged || (entry.status == 503 && entry.error.find("too many open connections") == 0);
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST(ServerTest, ListenRefusesZeroMaxConnections) {
+  ServerOptions options = TestOptions();
+  options.max_connections = 0;
+  Server server(options, Echo);
+  EXPECT_EQ(server.Listen(), "max_connections must be at least 1");
+}
+
+TEST(ServerTest, ReconfigureAppliesNewLimitsToLaterRequests) {
+  ServerOptions options = TestOptions();
+  TestServer server(options, Echo);
+  Server* raw = &server.server();
+  Client client(server.port());
+  std::string body(2000, 'x');
+  ASSERT_TRUE(client.Send(Post("/big", body)));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+
+  ServerOptions tighter = options;
+  tighter.body_limit = 1000;
+  tighter.max_connections = 0;
+  EXPECT_EQ(raw->Reconfigure(tighter), "max_connections must be at least 1");  // nothing changed
+  tighter.max_connections = 100;
+  EXPECT_EQ(raw->Reconfigure(tighter), "");
+  ASSERT_TRUE(client.Send(Post("/big", body)));  // the same connection, a later request
+  r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("larger than 1000 bytes"), std::string::npos) << r->body;
+}
+
+// --- TLS -----------------------------------------------------------------------------------------
+
+class ServerTlsTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    first_ = new TestCertificate(MakeCertificate("IP:127.0.0.1", "scimd_server_first.pem"));
+    second_ = new TestCertificate(MakeCertificate("IP:127.0.0.1", "scimd_server_second.pem"));
+  }
+  static void TearDownTestSuite() {
+    for (TestCertificate* certificate : {first_, second_}) {
+      std::remove(certificate->pem_path.c_str());
+      std::remove(certificate->key_pem_path.c_str());
+      delete certificate;
+    }
+  }
+  static ServerOptions TlsOptions(const TestCertificate& certificate) {
+    ServerOptions options = TestOptions();
+    options.tls_cert_file = certificate.pem_path;
+    options.tls_key_file = certificate.key_pem_path;
+    return options;
+  }
+  static std::expected<ClientResponse, std::string> FetchOver(uint16_t port, const TestCertificate& trusted) {
+    ClientOptions options;
+    options.ca_file = trusted.pem_path;
+    options.total_timeout = kWait;
+    return Fetch({.method = "POST", .url = "https://127.0.0.1:" + std::to_string(port) + "/tls?x=1",
+                  .body = "sealed"},
+                 options);
+  }
+  static inline TestCertificate* first_ = nullptr;
+  static inline TestCertificate* second_ = nullptr;
+};
+
+TEST_F(ServerTlsTest, ServesHttpsAndRefusesPlainHttp) {
+  TestServer server(TlsOptions(*first_), Echo);
+  auto response = FetchOver(server.port(), *first_);
+  ASSERT_TRUE(response) << response.error();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "POST /tls x=1 sealed");
+
+  Client plain(server.port());  // plain HTTP to the TLS port: the handshake fails, no answer
+  ASSERT_TRUE(plain.Send(Get("/plain")));
+  EXPECT_FALSE(plain.Read());
+
+  auto untrusted = FetchOver(server.port(), *second_);
+  ASSERT_FALSE(untrusted);
+  EXPECT_NE(untrusted.error().find("certificate verify failed"), std::string::npos) << untrusted.error();
+}
+
+TEST_F(ServerTlsTest, ListenReportsUnusableFiles) {
+  ServerOptions options = TlsOptions(*first_);
+  options.tls_key_file = "/nonexistent/key.pem";
+  Server missing(options, Echo);
+  EXPECT_EQ(missing.Listen(), "/nonexistent/key.pem: No such file or directory");
+
+  options.tls_key_file = second_->key_pem_path;  // another certificate's key
+  Server mismatched(options, Echo);
+  std::string error = mismatched.Listen();
+  EXPECT_EQ(error.rfind(second_->key_pem_path + ": ", 0), 0u) << error;
+
+  options.tls_key_file = "";
+  Server half(options, Echo);
+  EXPECT_EQ(half.Listen(), "HTTPS needs both a certificate file and a key file");
+}
+
+TEST_F(ServerTlsTest, ReconfigureSwapsTheCertificateForNewConnections) {
+  TestServer server(TlsOptions(*first_), Echo);
+  ASSERT_TRUE(FetchOver(server.port(), *first_));
+
+  ServerOptions broken = TlsOptions(*second_);
+  broken.tls_key_file = first_->key_pem_path;
+  std::string error = server.server().Reconfigure(broken);
+  EXPECT_EQ(error.rfind(first_->key_pem_path + ": ", 0), 0u) << error;
+  ASSERT_TRUE(FetchOver(server.port(), *first_));  // the failed reload changed nothing
+
+  ServerOptions plain = TestOptions();
+  EXPECT_EQ(server.server().Reconfigure(plain), "turning HTTPS off needs a restart");
+
+  EXPECT_EQ(server.server().Reconfigure(TlsOptions(*second_)), "");
+  auto renewed = FetchOver(server.port(), *second_);
+  ASSERT_TRUE(renewed) << renewed.error();
+  EXPECT_EQ(renewed->status, 200);
+  EXPECT_FALSE(FetchOver(server.port(), *first_));
+}
+
+TEST_F(ServerTlsTest, ConnectionLimitAnswersOverTls) {
+  ServerOptions options = TlsOptions(*first_);
+  options.max_connections = 1;
+  TestServer server(options, Echo);
+  Client holder(server.port());  // a raw TCP connection holds the only slot (its handshake waits)
+  std::this_thread::sleep_for(50ms);
+  auto response = FetchOver(server.port(), *first_);
+  ASSERT_TRUE(response) << response.error();
+  EXPECT_EQ(response->status, 503);
+  bool retry_after = false;
+  for (const auto& [name, value] : response->headers) retry_after = retry_after || (IEq(name, "Retry-After") && value == "1");
+  EXPECT_TRUE(retry_after);
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ class TestServer {
   }
 
   uint16_t port() const { return server_.port(); }
+  Server& server() { return server_; }
   std::string Url(std::string_view target = "/") const {
     return "http://127.0.0.1:" + std::to_string(server_.port()) + std::string(target);
   }

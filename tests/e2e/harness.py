@@ -158,6 +158,16 @@ class Server:
         except (ValueError, OSError):
             pass  # the pipe was closed by stop()
 
+    def wait_for_output(self, pattern: str, after: int = 0, timeout: float = 10.0) -> str:
+        """The first line of output from index `after` on that matches `pattern` (a regex)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.output[after:]:
+                if re.search(pattern, line):
+                    return line
+            time.sleep(0.02)
+        raise AssertionError(f"no output line matching {pattern!r}:\n" + "\n".join(self.output[after:]))
+
     def _read_lines(self, stream):
         for line in stream:
             line = line.rstrip("\n")
@@ -165,7 +175,7 @@ class Server:
             m = re.search(r"Bearer token:\s+(\S+)", line)
             if m:
                 self.demo_token = m.group(1)
-            m = re.search(r"scimd listening on http://127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"scimd listening on https?://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
                 self._listening.set()
