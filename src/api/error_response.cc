@@ -31,6 +31,7 @@ WireError ToWire(ErrorType type) {
     case ErrorType::kPreconditionFailed: return {412, ""};
     case ErrorType::kPayloadTooLarge: return {413, ""};
     case ErrorType::kUnsupportedMediaType: return {415, ""};
+    case ErrorType::kRateLimited: return {429, ""};
     case ErrorType::kNotImplemented: return {501, ""};
     case ErrorType::kUnavailable: return {503, ""};
     case ErrorType::kInternal: return {500, ""};
@@ -40,7 +41,7 @@ WireError ToWire(ErrorType type) {
 
 namespace {
 
-http::Response Build(int status, std::string_view scim_type, std::string_view detail) {
+http::Response Build(int status, std::string_view scim_type, std::string_view detail, int retry_after_seconds = 0) {
   core::Json body = {{"schemas", {core::kErrorSchema}}, {"status", std::to_string(status)}};
   if (!scim_type.empty()) body["scimType"] = scim_type;
   body["detail"] = detail;
@@ -48,7 +49,11 @@ http::Response Build(int status, std::string_view scim_type, std::string_view de
   response.status = status;
   response.headers.emplace_back("Content-Type", std::string(kScimContentType));
   if (status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"scimd\"");
-  if (status == 503) response.headers.emplace_back("Retry-After", "1");
+  if (retry_after_seconds > 0) {
+    response.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  } else if (status == 503 || status == 429) {
+    response.headers.emplace_back("Retry-After", "1");
+  }
   response.body = core::DumpJson(body);
   response.log_error = scim_type.empty() ? std::to_string(status) : std::string(scim_type);
   return response;
@@ -58,7 +63,7 @@ http::Response Build(int status, std::string_view scim_type, std::string_view de
 
 http::Response ErrorResponse(const core::Error& error) {
   WireError wire = ToWire(error.type);
-  return Build(wire.status, wire.scim_type, error.detail);
+  return Build(wire.status, wire.scim_type, error.detail, error.retry_after_seconds);
 }
 
 http::Response ErrorResponseForStatus(int status, std::string_view detail) { return Build(status, "", detail); }

@@ -156,6 +156,7 @@ struct ScimApi::Impl {
   Journal* journal;                        // may be null
   std::atomic<bool> ready{true};
   auth::Authenticator authenticator;
+  RateLimiter rate_limiter;
   const core::ResourceType* user_type;
   const core::ResourceType* group_type;
 
@@ -166,7 +167,8 @@ struct ScimApi::Impl {
         options(std::move(o)),
         events_committed(std::move(c)),
         journal(j),
-        authenticator(s) {
+        authenticator(s, options.login_throttle),
+        rate_limiter(options.rate_limits) {
     user_type = registry->FindResourceType("User");
     group_type = registry->FindResourceType("Group");
   }
@@ -213,7 +215,9 @@ struct ScimApi::Impl {
     auto call = std::make_shared<Call>();
     call->now = NowRfc3339();
     call->journal = journal;
-    auto principal = authenticator.Authenticate(request.Header("Authorization"), call->now);
+    // Failed attempts are counted per client address and the tenant the URL names (failure_throttle.h).
+    std::string client_key = request.remote_address + "|" + (path_tenant ? core::ToLower(*path_tenant) : "");
+    auto principal = authenticator.Authenticate(request.Header("Authorization"), call->now, client_key);
     call->respond = std::move(respond);
     if (!principal) {
       call->request = std::move(request);
@@ -233,6 +237,18 @@ struct ScimApi::Impl {
     if (!call->principal.bearer_scheme && !call->quirks.Allow(core::Quirk::kBareToken, "Authorization")) {
       call->request = std::move(request);
       return ReplyError(call, {ErrorType::kUnauthorized, "Send the token as 'Authorization: Bearer <token>'"});
+    }
+    RateDecision admitted = rate_limiter.Admit(
+        call->principal.tenant_name,
+        call->principal.settings.rate_limit ? std::optional<double>(*call->principal.settings.rate_limit) : std::nullopt,
+        call->principal.credential_id, RateLimiter::Clock::now());
+    if (!admitted.admitted) {
+      call->request = std::move(request);
+      return ReplyError(call, {ErrorType::kRateLimited,
+                               std::string("Too many requests: over this ") + admitted.limit +
+                                   "'s rate limit; retry after " + std::to_string(admitted.retry_after_seconds) +
+                                   (admitted.retry_after_seconds == 1 ? " second" : " seconds"),
+                               admitted.retry_after_seconds});
     }
     call->base_url = BaseUrl(request) + std::string(kPrefix) + (path_tenant ? "/" + *path_tenant : "");
     call->request = std::move(request);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "api/rate_limiter.h"
 #include "auth/authenticator.h"
 #include "core/schema.h"
 #include "http/server.h"
@@ -43,6 +44,10 @@ struct ApiOptions {
   // the server enforces (413) before the API sees the request. Both are advertised.
   int64_t bulk_max_operations = 1000;
   int64_t bulk_max_payload_bytes = 1024 * 1024;
+  // Requests a second per tenant, per credential and in all (429 beyond; rate_limiter.h), and the
+  // lockout of clients whose credentials keep failing (failure_throttle.h).
+  RateLimitOptions rate_limits;
+  auth::FailureThrottleOptions login_throttle;
 };
 
 class ScimApi {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/tenant_settings.h"
 
 namespace scim::app {
 namespace {
@@ -120,6 +121,11 @@ const std::vector<Setting>& Settings() {
       IntSetting("default_page_size", &Config::default_page_size, 1, 10000),
       IntSetting("max_page_size", &Config::max_page_size, 1, 10000),
       IntSetting("bulk_max_operations", &Config::bulk_max_operations, 1, 100000),
+      IntSetting("rate_limit_tenant", &Config::rate_limit_tenant, 0, core::kMaxTenantRateLimit),
+      IntSetting("rate_limit_credential", &Config::rate_limit_credential, 0, 1000000),
+      IntSetting("rate_limit_server", &Config::rate_limit_server, 0, 10000000),
+      IntSetting("auth_max_failures", &Config::auth_max_failures, 0, 1000),
+      IntSetting("auth_lockout_seconds", &Config::auth_lockout_seconds, 1, 86400),
       BoolSetting("access_log", &Config::access_log),
       IntSetting("shutdown_grace_seconds", &Config::shutdown_grace_seconds, 0, 3600),
       IntSetting("drain_seconds", &Config::drain_seconds, 0, 600),
@@ -175,6 +181,14 @@ core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
   if (config.default_page_size > config.max_page_size) config.default_page_size = config.max_page_size;
   if (config.passwords != "ignore" && config.passwords != "store") {
     return Fail(ErrorType::kInvalidValue, "passwords: expected \"ignore\" or \"store\", got '" + config.passwords + "'");
+  }
+  for (auto [key, value] : {std::pair{"rate_limit_tenant", config.rate_limit_tenant},
+                            std::pair{"rate_limit_server", config.rate_limit_server}}) {
+    if (value != 0 && value < core::kMinTenantRateLimit) {
+      return Fail(ErrorType::kInvalidValue, std::string(key) + ": must be 0 (no limit) or at least " +
+                                                std::to_string(core::kMinTenantRateLimit) +
+                                                " requests a second (every tenant is guaranteed that many)");
+    }
   }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return Fail(ErrorType::kInvalidValue, "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither");

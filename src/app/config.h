@@ -31,6 +31,12 @@ struct Config {
   int64_t default_page_size = 100;         // default_page_size               SCIMD_DEFAULT_PAGE_SIZE
   int64_t max_page_size = 1000;            // max_page_size                   SCIMD_MAX_PAGE_SIZE
   int64_t bulk_max_operations = 1000;      // bulk_max_operations             SCIMD_BULK_MAX_OPERATIONS
+  // Rate limits in requests a second, 0: none (docs/limits.md).
+  int64_t rate_limit_tenant = 1000;        // rate_limit_tenant (0 or >= 25)  SCIMD_RATE_LIMIT_TENANT
+  int64_t rate_limit_credential = 0;       // rate_limit_credential           SCIMD_RATE_LIMIT_CREDENTIAL
+  int64_t rate_limit_server = 0;           // rate_limit_server (0 or >= 25)  SCIMD_RATE_LIMIT_SERVER
+  int64_t auth_max_failures = 10;          // auth_max_failures (0: no lockout) SCIMD_AUTH_MAX_FAILURES
+  int64_t auth_lockout_seconds = 300;      // auth_lockout_seconds            SCIMD_AUTH_LOCKOUT_SECONDS
   bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
   int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
   int64_t drain_seconds = 0;               // drain_seconds (readyz 503 first) SCIMD_DRAIN_SECONDS

@@ -23,6 +23,7 @@
 #include "app/wiring.h"
 #include "core/json.h"
 #include "core/schema.h"
+#include "core/tenant_settings.h"
 #include "events/dispatcher.h"
 #include "events/feed_waiter.h"
 #include "http/server.h"
@@ -204,6 +205,13 @@ int Serve(const ServeFlags& flags) {
   api_options.max_page_size = config.max_page_size;
   api_options.bulk_max_operations = config.bulk_max_operations;
   api_options.bulk_max_payload_bytes = config.max_body_bytes;
+  api_options.rate_limits.tenant_rate = static_cast<double>(config.rate_limit_tenant);
+  api_options.rate_limits.credential_rate = static_cast<double>(config.rate_limit_credential);
+  api_options.rate_limits.server_rate = static_cast<double>(config.rate_limit_server);
+  api_options.rate_limits.tenant_floor = static_cast<double>(core::kMinTenantRateLimit);
+  api_options.login_throttle.max_failures = static_cast<int>(config.auth_max_failures);
+  api_options.login_throttle.window = std::chrono::seconds(config.auth_lockout_seconds);
+  api_options.login_throttle.lockout = std::chrono::seconds(config.auth_lockout_seconds);
   events::FeedWaiter feed_waiter(*env->store);
   events::DispatcherOptions delivery;
   delivery.senders = config.webhook_senders;

@@ -65,7 +65,20 @@ std::optional<std::pair<std::string, std::string>> ParseBasic(std::string_view a
   return std::pair{decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
-core::Result<Principal> Authenticator::Authenticate(std::string_view authorization, const std::string& now) {
+core::Error Authenticator::Refuse(std::string_view client_key, std::string_view refusal) {
+  auto now = FailureThrottle::Clock::now();
+  if (int seconds = throttle_.LockedFor(client_key, now); seconds > 0) {
+    return {core::ErrorType::kRateLimited,
+            "Too many failed attempts to authenticate from this address; try again in " + std::to_string(seconds) +
+                " seconds",
+            seconds};
+  }
+  throttle_.RecordFailure(client_key, now);
+  return {core::ErrorType::kUnauthorized, std::string(refusal)};
+}
+
+core::Result<Principal> Authenticator::Authenticate(std::string_view authorization, const std::string& now,
+                                                    std::string_view client_key) {
   if (authorization.empty()) {
     return core::Fail(core::ErrorType::kUnauthorized,
                       "Authentication required: send the tenant's token as 'Authorization: Bearer <token>'");
@@ -73,17 +86,20 @@ core::Result<Principal> Authenticator::Authenticate(std::string_view authorizati
   {
     std::string_view trimmed = authorization;
     while (!trimmed.empty() && trimmed.front() == ' ') trimmed.remove_prefix(1);
-    if (trimmed.size() >= 6 && core::IEquals(trimmed.substr(0, 6), "basic ")) return AuthenticateBasic(authorization);
+    if (trimmed.size() >= 6 && core::IEquals(trimmed.substr(0, 6), "basic ")) {
+      return AuthenticateBasic(authorization, client_key);
+    }
   }
   std::string_view token = ExtractToken(authorization);
-  if (token.empty() || token.size() > 256) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
+  if (token.empty() || token.size() > 256) return std::unexpected(Refuse(client_key, kInvalidToken));
   std::string hash = HashTokenSecret(token);
   auto found = store_.FindTokenByHash(hash);
   if (!found) return std::unexpected(found.error());
-  if (!*found) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
+  // A valid token works even from a locked-out address: checking it costs one indexed lookup.
+  if (!*found || (*found)->revoked || ((*found)->expires && *(*found)->expires <= now)) {
+    return std::unexpected(Refuse(client_key, kInvalidToken));
+  }
   const storage::TokenRecord& record = **found;
-  if (record.revoked) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
-  if (record.expires && *record.expires <= now) return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidToken));
 
   // Record use at most once a minute per token: a write per request would cost more than the request.
   if (!record.last_used || record.last_used->compare(0, 16, now, 0, 16) != 0) {
@@ -98,7 +114,7 @@ core::Result<Principal> Authenticator::Authenticate(std::string_view authorizati
                    IsBearerForm(authorization, token)};
 }
 
-core::Result<Principal> Authenticator::AuthenticateBasic(std::string_view authorization) {
+core::Result<Principal> Authenticator::AuthenticateBasic(std::string_view authorization, std::string_view client_key) {
   auto credentials = ParseBasic(authorization);
   if (!credentials) {
     return core::Fail(core::ErrorType::kUnauthorized,
@@ -107,20 +123,23 @@ core::Result<Principal> Authenticator::AuthenticateBasic(std::string_view author
   const auto& [username, password] = *credentials;
   auto login = store_.FindLogin(username);
   if (!login) return std::unexpected(login.error());
-  if (!*login) {
-    // As slow as a wrong password, so that timing does not tell which usernames exist.
-    static const std::string decoy = HashPassword("scimd decoy password").value_or("");
-    (void)VerifyPassword(decoy, password);
-    return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidLogin));
-  }
-  const storage::LoginRecord& record = **login;
-  std::string key = HashTokenSecret(record.password_hash + '\0' + record.username + '\0' + password);
-  if (!VerifiedRecently(key)) {
-    if (!VerifyPassword(record.password_hash, password)) {
-      return core::Fail(core::ErrorType::kUnauthorized, std::string(kInvalidLogin));
+  std::string key;
+  if (*login) key = HashTokenSecret((*login)->password_hash + '\0' + (*login)->username + '\0' + password);
+  if (key.empty() || !VerifiedRecently(key)) {
+    // Locked out: refused before any hash is computed (that is what the lockout saves).
+    if (throttle_.LockedFor(client_key, FailureThrottle::Clock::now()) > 0) {
+      return std::unexpected(Refuse(client_key, kInvalidLogin));
     }
+    if (!*login) {
+      // As slow as a wrong password, so that timing does not tell which usernames exist.
+      static const std::string decoy = HashPassword("scimd decoy password").value_or("");
+      (void)VerifyPassword(decoy, password);
+      return std::unexpected(Refuse(client_key, kInvalidLogin));
+    }
+    if (!VerifyPassword((*login)->password_hash, password)) return std::unexpected(Refuse(client_key, kInvalidLogin));
     RememberVerified(std::move(key));
   }
+  const storage::LoginRecord& record = **login;
   auto settings = core::ParseTenantSettings(record.tenant_settings);
   return Principal{record.tenant, record.tenant_name, "basic:" + record.username,
                    settings ? *settings : core::TenantSettings{}, /*bearer_scheme=*/true};
@@ -130,10 +149,12 @@ bool Authenticator::VerifiedRecently(const std::string& key) {
   std::lock_guard lock(verified_mu_);
   auto it = verified_.find(key);
   if (it == verified_.end()) return false;
-  if (it->second < std::chrono::steady_clock::now()) {
+  auto now = std::chrono::steady_clock::now();
+  if (it->second < now) {
     verified_.erase(it);
     return false;
   }
+  it->second = now + kVerifiedFor;  // in use: an IdP that keeps working is never re-hashed or locked out
   return true;
 }
 

@@ -9,9 +9,14 @@
 //
 // HTTP Basic ("Basic base64(username:password)", Okta's "Basic Auth" mode) is checked against the
 // tenant's SCIM login (scimd login set). Argon2id costs ~25 ms of CPU, so a verified username and
-// password are remembered (as a SHA-256 of them and the stored hash, never in clear) for a few
-// minutes; a password change or removal takes effect at once because the stored hash is part of
+// password are remembered (as a SHA-256 of them and the stored hash, never in clear) until unused
+// for a few minutes; a password change or removal takes effect at once because the stored hash is part of
 // what is remembered. An unknown username costs the same hash as a known one.
+//
+// Failed attempts are counted per client key (the API passes the client's address and the tenant
+// the URL names) by a FailureThrottle: after too many, that key's attempts are answered 429
+// (kRateLimited, with the seconds left) without checking a password, unless the credential is a
+// valid token or a login verified in the last few minutes, which go on working.
 #pragma once
 
 #include <chrono>
@@ -23,6 +28,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "auth/failure_throttle.h"
 #include "core/tenant_settings.h"
 #include "storage/store.h"
 
@@ -38,18 +44,25 @@ struct Principal {
 
 class Authenticator {
  public:
-  explicit Authenticator(storage::Store& store) : store_(store) {}
+  explicit Authenticator(storage::Store& store, FailureThrottleOptions throttle = {})
+      : store_(store), throttle_(throttle) {}
 
   // Errors: kUnauthorized with a detail safe to show (never says whether a token exists in another
-  // tenant); kUnavailable when the store cannot be read. `now` is RFC 3339 UTC.
-  core::Result<Principal> Authenticate(std::string_view authorization, const std::string& now);
+  // tenant); kRateLimited when `client_key` has failed too often (see above); kUnavailable when
+  // the store cannot be read. `now` is RFC 3339 UTC.
+  core::Result<Principal> Authenticate(std::string_view authorization, const std::string& now,
+                                       std::string_view client_key = {});
 
  private:
-  core::Result<Principal> AuthenticateBasic(std::string_view credentials);
+  core::Result<Principal> AuthenticateBasic(std::string_view credentials, std::string_view client_key);
+  // The refusal for a failed attempt of `client_key`: `refusal` (and the failure counted), or 429
+  // when the key is locked.
+  core::Error Refuse(std::string_view client_key, std::string_view refusal);
   bool VerifiedRecently(const std::string& key);
   void RememberVerified(std::string key);
 
   storage::Store& store_;
+  FailureThrottle throttle_;
   std::mutex verified_mu_;
   // SHA-256 of (stored hash, username, password) -> until when it counts as verified; guarded by
   // verified_mu_. Bounded: emptied when it reaches kMaxVerified entries.

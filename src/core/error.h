@@ -31,6 +31,7 @@ enum class ErrorType {
   kPreconditionFailed,  // 412
   kPayloadTooLarge,     // 413
   kUnsupportedMediaType,// 415
+  kRateLimited,         // 429, with Error::retry_after_seconds
   kNotImplemented,      // 501
   kUnavailable,         // 503
   kInternal,            // 500: a bug or an exhausted resource
@@ -39,6 +40,7 @@ enum class ErrorType {
 struct Error {
   ErrorType type;
   std::string detail;  // a sentence a person can act on
+  int retry_after_seconds = 0;  // > 0: sent as Retry-After (whole seconds: Okta ignores other forms)
 };
 
 template <class T>

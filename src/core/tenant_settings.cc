@@ -1,6 +1,8 @@
 #include "core/tenant_settings.h"
 
 #include <array>
+#include <charconv>
+#include <string>
 
 #include "core/json.h"
 #include "core/time.h"
@@ -80,10 +82,21 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "on, off, or the UTC time the window ends (2026-12-31T18:00:00Z)");
     return {};
   }
+  if (key == "rate_limit") {
+    int64_t rate = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), rate);
+    if (IEquals(value, "server")) settings.rate_limit.reset();
+    else if (IEquals(value, "off")) settings.rate_limit = 0;
+    else if (ec == std::errc() && end == value.data() + value.size() && rate >= kMinTenantRateLimit &&
+             rate <= kMaxTenantRateLimit) settings.rate_limit = rate;
+    else return Invalid(key, value, "server, off, or requests a second from " + std::to_string(kMinTenantRateLimit) +
+                                        " to " + std::to_string(kMaxTenantRateLimit));
+    return {};
+  }
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync");
+                  "initial_sync, rate_limit");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -100,7 +113,8 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"unknown_members", unknown},
           {"passwords", !settings.store_passwords ? "server" : *settings.store_passwords ? "store" : "ignore"},
           {"notifications", settings.notifications_paused ? "paused" : "active"},
-          {"initial_sync", settings.initial_sync}};
+          {"initial_sync", settings.initial_sync},
+          {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

@@ -3,6 +3,7 @@
 // Parsing, validation and the names the CLI and docs use; pure, no I/O.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ enum class Compatibility { kLenient, kStrict };
 // The identity provider a tenant connects. kAuto: told from each request (IdentifyClient).
 enum class IdpProfile { kAuto, kGeneric, kOkta, kEntra, kOneLogin, kJumpCloud, kPing };
 
+// No tenant may be limited below this many requests a second (Entra quarantines a connection whose
+// calls keep failing; Okta waits five minutes after a 429).
+inline constexpr int64_t kMinTenantRateLimit = 25;
+inline constexpr int64_t kMaxTenantRateLimit = 1'000'000;
+
 struct TenantSettings {
   IdpProfile profile = IdpProfile::kAuto;
   Compatibility compatibility = Compatibility::kLenient;
@@ -33,6 +39,9 @@ struct TenantSettings {
   // The initial-sync window: events written in it carry "initial_sync": true so the app can skip
   // welcome mail. "off", "on" (until turned off) or an RFC 3339 UTC time it ends at.
   std::string initial_sync = "off";
+  // Requests a second this tenant may make (docs/limits.md); unset: the server's
+  // rate_limit_tenant; 0: unlimited.
+  std::optional<int64_t> rate_limit;
 
   // Whether the window is open at `now` (RFC 3339 UTC).
   bool InInitialSync(std::string_view now) const;
@@ -47,7 +56,7 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // Sets one setting by the names of docs/cli.md: profile (auto, generic, okta, entra, onelogin,
 // jumpcloud, ping), compatibility (lenient, strict), unknown_members (server, skip, reject),
 // notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time), passwords
-// (server, ignore, store).
+// (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

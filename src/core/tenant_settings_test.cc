@@ -87,6 +87,28 @@ TEST(TenantSettings, NotificationsAndTheInitialSyncWindow) {
   EXPECT_EQ(s.initial_sync, "2026-12-03T00:00:00Z") << "a refused value changes nothing";
 }
 
+TEST(TenantSettings, RateLimitIsServerOffOrAtLeastTheFloor) {
+  TenantSettings s;
+  EXPECT_FALSE(s.rate_limit);
+  ASSERT_TRUE(SetTenantSetting(s, "rate_limit", "250"));
+  EXPECT_EQ(s.rate_limit, 250);
+  EXPECT_EQ(DumpTenantSettings(s), R"({"rate_limit":"250"})");
+  auto back = ParseTenantSettings(DumpTenantSettings(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->rate_limit, 250);
+  ASSERT_TRUE(SetTenantSetting(s, "rate_limit", "OFF"));
+  EXPECT_EQ(s.rate_limit, 0);
+  for (const char* bad : {"24", "0", "-5", "fast", "25x", "", "1000001"}) {
+    auto r = SetTenantSetting(s, "rate_limit", bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().detail.find("from 25 to 1000000"), std::string::npos) << r.error().detail;
+  }
+  EXPECT_EQ(s.rate_limit, 0) << "a refused value changes nothing";
+  ASSERT_TRUE(SetTenantSetting(s, "rate_limit", "server"));
+  EXPECT_FALSE(s.rate_limit);
+  EXPECT_EQ(DumpTenantSettings(s), "{}");
+}
+
 TEST(IdentifyClient, ConfiguredThenUserAgentThenDialect) {
   QuirkLog none;
   QuirkLog entra_ops;

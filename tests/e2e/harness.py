@@ -203,9 +203,10 @@ class Server:
         return code
 
     def cleanup(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(10)
             if self.proc.stdout:
                 self.proc.stdout.close()
         if self._own_dir:
