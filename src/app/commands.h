@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace scim::app {
 
@@ -43,6 +44,16 @@ int LoginRemove(const CommonFlags& flags, const std::string& tenant);
 int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tenant, const std::string& label);
 int ApiKeyList(const CommonFlags& flags);
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id);
+struct OAuthClientFlags {
+  std::optional<std::string> tenant;  // a client of this tenant; exclusive with `shared`
+  bool shared = false;
+  std::vector<std::string> redirect_uris;
+  std::optional<std::string> okta_app;  // allow Okta's callbacks for this app name
+};
+// Prints client_id=… and client_secret=… as its last two lines (the secret is shown once).
+int OAuthClientCreate(const CommonFlags& flags, const OAuthClientFlags& client);
+int OAuthClientList(const CommonFlags& flags);
+int OAuthClientDelete(const CommonFlags& flags, const std::string& client_id);
 // Prints the tenant's events after `after`, one JSON object a line (flushed each), and follows new
 // ones until SIGINT/SIGTERM, then exits 0.
 // webhook add prints the signing secret alone on the last line of stdout; rotate prints the new one.

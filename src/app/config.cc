@@ -126,6 +126,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("rate_limit_server", &Config::rate_limit_server, 0, 10000000),
       IntSetting("auth_max_failures", &Config::auth_max_failures, 0, 1000),
       IntSetting("auth_lockout_seconds", &Config::auth_lockout_seconds, 1, 86400),
+      IntSetting("oauth_access_token_seconds", &Config::oauth_access_token_seconds, 1, 86400),
       BoolSetting("access_log", &Config::access_log),
       IntSetting("shutdown_grace_seconds", &Config::shutdown_grace_seconds, 0, 3600),
       IntSetting("drain_seconds", &Config::drain_seconds, 0, 600),

@@ -37,6 +37,7 @@ struct Config {
   int64_t rate_limit_server = 0;           // rate_limit_server (0 or >= 25)  SCIMD_RATE_LIMIT_SERVER
   int64_t auth_max_failures = 10;          // auth_max_failures (0: no lockout) SCIMD_AUTH_MAX_FAILURES
   int64_t auth_lockout_seconds = 300;      // auth_lockout_seconds            SCIMD_AUTH_LOCKOUT_SECONDS
+  int64_t oauth_access_token_seconds = 3600;  // oauth_access_token_seconds   SCIMD_OAUTH_ACCESS_TOKEN_SECONDS
   bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
   int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
   int64_t drain_seconds = 0;               // drain_seconds (readyz 503 first) SCIMD_DRAIN_SECONDS

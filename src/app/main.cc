@@ -113,6 +113,28 @@ int main(int argc, char** argv) {
   apikey_revoke->add_option("KEY_ID", key_id, "The key's id as shown by 'apikey list' (key_...)")->required();
   AddCommonFlags(apikey_revoke, flags);
 
+  scim::app::OAuthClientFlags oauth_client;
+  std::string client_id;
+  auto* oauth_cmd = app.add_subcommand("oauth", "Manage the OAuth 2 authorization server's clients");
+  oauth_cmd->require_subcommand(1);
+  auto* oauth_client_cmd = oauth_cmd->add_subcommand("client", "Create, list and delete OAuth clients");
+  oauth_client_cmd->require_subcommand(1);
+  auto* oauth_create = oauth_client_cmd->add_subcommand(
+      "create", "Create a client; prints client_id=... and client_secret=... (shown once) as the last two lines");
+  oauth_create->add_option("--tenant", oauth_client.tenant, "The tenant whose client this is (Entra: one per customer)");
+  oauth_create->add_flag("--shared", oauth_client.shared,
+                         "One client for every tenant; the login on the authorize page picks the tenant (Okta OIN)");
+  oauth_create->add_option("--redirect-uri", oauth_client.redirect_uris,
+                           "An allowed redirect URI, matched exactly (repeat for more)");
+  oauth_create->add_option("--okta-callbacks", oauth_client.okta_app,
+                           "Allow Okta's callback URLs for this OIN app name on all of Okta's hosts");
+  AddCommonFlags(oauth_create, flags);
+  auto* oauth_list = oauth_client_cmd->add_subcommand("list", "List clients (never their secrets)");
+  AddCommonFlags(oauth_list, flags);
+  auto* oauth_delete = oauth_client_cmd->add_subcommand("delete", "Delete a client and every token issued to it");
+  oauth_delete->add_option("CLIENT_ID", client_id, "The client's id (scimdc_...)")->required();
+  AddCommonFlags(oauth_delete, flags);
+
   std::optional<std::string> after;
   auto* events_cmd = app.add_subcommand("events", "Read a tenant's change events");
   events_cmd->require_subcommand(1);
@@ -208,6 +230,9 @@ int main(int argc, char** argv) {
   if (login_set->parsed()) return scim::app::LoginSet(flags, tenant, username);
   if (login_show->parsed()) return scim::app::LoginShow(flags, tenant);
   if (login_remove->parsed()) return scim::app::LoginRemove(flags, tenant);
+  if (oauth_create->parsed()) return scim::app::OAuthClientCreate(flags, oauth_client);
+  if (oauth_list->parsed()) return scim::app::OAuthClientList(flags);
+  if (oauth_delete->parsed()) return scim::app::OAuthClientDelete(flags, client_id);
   if (apikey_issue->parsed()) return scim::app::ApiKeyIssue(flags, key_tenant, label);
   if (apikey_list->parsed()) return scim::app::ApiKeyList(flags);
   if (apikey_revoke->parsed()) return scim::app::ApiKeyRevoke(flags, key_id);

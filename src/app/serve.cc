@@ -18,6 +18,7 @@
 #include "api/error_response.h"
 #include "api/host_api.h"
 #include "api/journal.h"
+#include "api/oauth_api.h"
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
@@ -235,6 +236,12 @@ int Serve(const ServeFlags& flags) {
       },
       &journal);
   api::HostApi host_api(*env->store, feed_waiter, [&dispatcher] { dispatcher.Notify(); });
+  api::OAuthOptions oauth_options;
+  oauth_options.public_base_url = api_options.public_base_url;
+  oauth_options.scheme = api_options.scheme;
+  oauth_options.access_token_lifetime = std::chrono::seconds(config.oauth_access_token_seconds);
+  oauth_options.throttle = api_options.login_throttle;
+  api::OAuthApi oauth_api(*env->store, oauth_options);
 
   RaiseOpenFileLimit(config.max_connections);
   http::ServerOptions options = HttpOptions(config, *listen);
@@ -243,8 +250,9 @@ int Serve(const ServeFlags& flags) {
   };
   if (config.access_log) options.access_log = WriteAccessLog;
   options.on_stop = [&feed_waiter] { feed_waiter.Stop(); };  // long polls answer now, not after the grace
-  http::Server server(options, [&scim_api, &host_api](http::Request request, http::Responder respond) {
+  http::Server server(options, [&scim_api, &host_api, &oauth_api](http::Request request, http::Responder respond) {
     if (api::HostApi::Owns(request.path)) return host_api.Handle(std::move(request), std::move(respond));
+    if (api::OAuthApi::Owns(request.path)) return oauth_api.Handle(std::move(request), std::move(respond));
     scim_api.Handle(std::move(request), std::move(respond));
   });
   if (std::string error = server.Listen(); !error.empty()) {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "auth/crypto.h"
+#include "auth/oauth.h"
 #include "core/json.h"
 
 namespace scim::auth {
@@ -92,6 +93,7 @@ core::Result<Principal> Authenticator::Authenticate(std::string_view authorizati
   }
   std::string_view token = ExtractToken(authorization);
   if (token.empty() || token.size() > 256) return std::unexpected(Refuse(client_key, kInvalidToken));
+  if (token.starts_with(kOAuthAccessTokenPrefix)) return AuthenticateOAuth(authorization, token, now, client_key);
   std::string hash = HashTokenSecret(token);
   auto found = store_.FindTokenByHash(hash);
   if (!found) return std::unexpected(found.error());
@@ -112,6 +114,19 @@ core::Result<Principal> Authenticator::Authenticate(std::string_view authorizati
   auto settings = core::ParseTenantSettings(record.tenant_settings);
   return Principal{record.tenant, record.tenant_name, record.id, settings ? *settings : core::TenantSettings{},
                    IsBearerForm(authorization, token)};
+}
+
+core::Result<Principal> Authenticator::AuthenticateOAuth(std::string_view authorization, std::string_view token,
+                                                         const std::string& now, std::string_view client_key) {
+  auto found = store_.FindOAuthTokenByHash(HashTokenSecret(token));
+  if (!found) return std::unexpected(found.error());
+  if (!*found || (*found)->kind != "access" || (*found)->revoked || (*found)->expires <= now) {
+    return std::unexpected(Refuse(client_key, kInvalidToken));
+  }
+  const storage::OAuthTokenRecord& record = **found;
+  auto settings = core::ParseTenantSettings(record.tenant_settings);
+  return Principal{record.tenant, record.tenant_name, "oauth:" + record.client_id,
+                   settings ? *settings : core::TenantSettings{}, IsBearerForm(authorization, token)};
 }
 
 core::Result<Principal> Authenticator::AuthenticateBasic(std::string_view authorization, std::string_view client_key) {

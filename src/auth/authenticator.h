@@ -7,6 +7,9 @@
 // whose compatibility is strict (they take "Bearer <token>" only; the API enforces it). Lookups hit the store every time, so a token issued or revoked
 // by the CLI (another process) takes effect on the next request.
 //
+// OAuth 2 access tokens ("scimdat_…", issued by /oauth/token: api/oauth_api.h) come in the same
+// forms; their principal's credential is "oauth:" + the client id.
+//
 // HTTP Basic ("Basic base64(username:password)", Okta's "Basic Auth" mode) is checked against the
 // tenant's SCIM login (scimd login set). Argon2id costs ~25 ms of CPU, so a verified username and
 // password are remembered (as a SHA-256 of them and the stored hash, never in clear) until unused
@@ -55,6 +58,9 @@ class Authenticator {
 
  private:
   core::Result<Principal> AuthenticateBasic(std::string_view credentials, std::string_view client_key);
+  // An OAuth access token (auth/oauth.h): valid until it expires, or its client or tenant is deleted.
+  core::Result<Principal> AuthenticateOAuth(std::string_view authorization, std::string_view token,
+                                            const std::string& now, std::string_view client_key);
   // The refusal for a failed attempt of `client_key`: `refusal` (and the failure counted), or 429
   // when the key is locked.
   core::Error Refuse(std::string_view client_key, std::string_view refusal);

@@ -58,6 +58,12 @@ std::string NewApiKeySecret() { return "scimdk_" + RandomBase64Url(); }
 
 std::string NewWebhookSecret() { return "whsec_" + RandomBase64Url(); }
 
+std::string NewOAuthClientId() { return "scimdc_" + RandomHex(16); }
+
+std::string NewOAuthClientSecret() { return "scimdcs_" + RandomBase64Url(); }
+
+std::string NewOAuthAccessToken() { return "scimdat_" + RandomBase64Url(); }
+
 std::string HashTokenSecret(std::string_view secret) {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size());

@@ -27,6 +27,13 @@ std::string NewApiKeySecret();
 // A webhook signing secret: "whsec_" + 256 random bits in base64url.
 std::string NewWebhookSecret();
 
+// OAuth 2 (auth/oauth.h): a client id ("scimdc_" + 128 random bits, public), a client secret
+// ("scimdcs_" + 256 bits), an access token ("scimdat_" + 256 bits). Secrets and tokens are stored
+// as their HashTokenSecret. None contains "scimd_", so none is taken for a bearer token.
+std::string NewOAuthClientId();
+std::string NewOAuthClientSecret();
+std::string NewOAuthAccessToken();
+
 // HMAC-SHA256 of `message` under `key` as lower-case hex (webhook signatures).
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
 

@@ -305,6 +305,37 @@ struct ApiKeyRecord {
   std::optional<std::string> revoked;
 };
 
+// ---- OAuth 2 (RFC 6749): clients and the tokens issued to them -----------------------------------
+
+// A client of scimd's authorization server. A tenant's client (Entra gallery apps: one per
+// customer) gets tokens for its tenant; a shared client (Okta Integration Network apps: one for
+// every customer) has no tenant, and the login on the authorize page decides.
+struct OAuthClientRecord {
+  std::string id;                          // client_id ("scimdc_…"), public
+  std::optional<TenantId> tenant;          // absent: shared
+  std::string tenant_name;                 // empty for a shared client
+  std::string secret_hash;                 // auth::HashTokenSecret of the client secret
+  std::vector<std::string> redirect_uris;  // exact match
+  std::string okta_app;                    // not empty: Okta's callback URLs for this app are allowed
+  std::string created;
+};
+
+// An access or refresh token, found by the hash of its secret. Refresh tokens of one grant share a
+// `family`, so that reusing a rotated one can revoke them all.
+struct OAuthTokenRecord {
+  std::string id;          // public identifier, for logs ("oat_…")
+  std::string kind;        // "access" or "refresh"
+  std::string client_id;
+  TenantId tenant;
+  std::string tenant_name;
+  std::string tenant_settings;  // read with the token, as for bearer tokens
+  std::string family;
+  std::string created;
+  std::string expires;     // RFC 3339
+  std::optional<std::string> used;     // a refresh token: when it was exchanged
+  std::optional<std::string> revoked;
+};
+
 // What a write transaction function may do. Only valid inside Store::Write's function.
 class WriteTxn {
  public:
@@ -379,6 +410,13 @@ class WriteTxn {
   // Returns false when there is no such key.
   virtual Result<bool> RevokeApiKey(const std::string& key_id, const std::string& when) = 0;
   virtual Result<void> TouchApiKey(const std::string& key_id, const std::string& when) = 0;
+
+  // OAuth. Deleting a client deletes its tokens; returns false when there was no such client.
+  virtual Result<void> InsertOAuthClient(const OAuthClientRecord& client) = 0;
+  virtual Result<bool> DeleteOAuthClient(const std::string& client_id) = 0;
+  // `hash` is auth::HashTokenSecret of the token. Also deletes up to a few hundred tokens that
+  // expired before `record.created`, so that expired tokens do not pile up.
+  virtual Result<void> InsertOAuthToken(const OAuthTokenRecord& record, const std::string& hash) = 0;
 };
 
 using WriteFn = std::function<Result<void>(WriteTxn&)>;
@@ -448,6 +486,12 @@ class Store {
   // Host API keys; revoked keys are returned with `revoked` set.
   virtual Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& hash) = 0;
   virtual Result<std::vector<ApiKeyRecord>> ListApiKeys() = 0;
+
+  // OAuth clients (with their secret's hash) and tokens; expired and revoked tokens are returned
+  // as stored, for the caller to refuse.
+  virtual Result<std::optional<OAuthClientRecord>> FindOAuthClient(const std::string& client_id) = 0;
+  virtual Result<std::vector<OAuthClientRecord>> ListOAuthClients() = 0;
+  virtual Result<std::optional<OAuthTokenRecord>> FindOAuthTokenByHash(const std::string& hash) = 0;
   // GroupsOf for each of `member_ids` in one query (a page of users): element i is member_ids[i]'s.
   virtual Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
                                                                   const std::vector<std::string>& member_ids) = 0;

@@ -552,6 +552,58 @@ TEST_F(SqliteStoreTest, ApiKeysAreFoundByHashAndRevoked) {
   EXPECT_EQ(keys->size(), 2u);
 }
 
+TEST_F(SqliteStoreTest, OAuthTokensBelongToTheirClientAndExpiredOnesArePurged) {
+  OAuthClientRecord client;
+  client.id = "scimdc_1";
+  client.tenant = tenant_;
+  client.secret_hash = "secret-hash";
+  client.redirect_uris = {"https://a.example/cb", "https://b.example/cb"};
+  client.okta_app = "acme";
+  client.created = "2026-01-01T00:00:00.000Z";
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertOAuthClient(client); }));
+  auto found = store_->FindOAuthClient("scimdc_1");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->tenant->value, tenant_.value);
+  EXPECT_EQ((*found)->redirect_uris, client.redirect_uris);
+  EXPECT_EQ((*found)->okta_app, "acme");
+  EXPECT_EQ((*found)->secret_hash, "secret-hash");
+
+  auto token = [&](std::string id, std::string created, std::string expires) {
+    OAuthTokenRecord t;
+    t.id = std::move(id);
+    t.kind = "access";
+    t.client_id = "scimdc_1";
+    t.tenant = tenant_;
+    t.family = t.id;
+    t.created = std::move(created);
+    t.expires = std::move(expires);
+    return t;
+  };
+  auto old = token("oat_old", "2026-01-01T00:00:00.000Z", "2026-01-01T01:00:00.000Z");
+  auto fresh = token("oat_new", "2026-01-02T00:00:00.000Z", "2026-01-02T01:00:00.000Z");
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertOAuthToken(old, "h-old"); }));
+  auto read = store_->FindOAuthTokenByHash("h-old");
+  ASSERT_TRUE(read && *read);
+  EXPECT_EQ((*read)->client_id, "scimdc_1");
+  EXPECT_EQ((*read)->expires, "2026-01-01T01:00:00.000Z");
+  EXPECT_FALSE((*read)->tenant_name.empty());
+  // Issuing a token after the old one expired purges it.
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertOAuthToken(fresh, "h-new"); }));
+  EXPECT_FALSE(*store_->FindOAuthTokenByHash("h-old"));
+  EXPECT_TRUE(*store_->FindOAuthTokenByHash("h-new"));
+  // Deleting the client deletes its tokens.
+  bool deleted = false;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.DeleteOAuthClient("scimdc_1");
+    if (!r) return std::unexpected(r.error());
+    deleted = *r;
+    return {};
+  }));
+  EXPECT_TRUE(deleted);
+  EXPECT_FALSE(*store_->FindOAuthTokenByHash("h-new"));
+  EXPECT_TRUE(store_->ListOAuthClients()->empty());
+}
+
 TEST_F(SqliteStoreTest, ReopenRefusesANewerSchema) {
   store_.reset();
   {
