@@ -328,7 +328,7 @@ struct ScimApi::Impl {
     if (!IsJsonContentType(call->request.Header("Content-Type"))) {
       return ReplyError(call, {ErrorType::kUnsupportedMediaType, "Send the BulkRequest as application/scim+json"});
     }
-    auto json = core::ParseJson(call->request.body);
+    auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return ReplyError(call, json.error());
     auto request = core::ParseBulkRequest(*json, static_cast<size_t>(options.bulk_max_operations));
     if (!request) return ReplyError(call, request.error());
@@ -456,7 +456,7 @@ struct ScimApi::Impl {
     if (!IsJsonContentType(call->request.Header("Content-Type"))) {
       return ReplyError(call, {ErrorType::kUnsupportedMediaType, "Send the SearchRequest as application/scim+json"});
     }
-    auto json = core::ParseJson(call->request.body);
+    auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return ReplyError(call, json.error());
     auto params = ParseSearchRequest(*json, options.default_page_size, options.max_page_size);
     if (!params) return ReplyError(call, params.error());
@@ -466,7 +466,7 @@ struct ScimApi::Impl {
   void List(const CallPtr& call, const std::vector<storage::ListScope>& scopes, const ListParams& params) {
     std::optional<core::Filter> filter;
     if (params.filter) {
-      auto parsed = core::ParseFilter(*params.filter, &call->quirks);
+      auto parsed = core::ParseFilter(*params.filter, &call->quirks, options.limits);
       if (!parsed) return ReplyError(call, parsed.error());
       filter = std::move(*parsed);
     }
@@ -586,9 +586,9 @@ struct ScimApi::Impl {
     if (!IsJsonContentType(call->request.Header("Content-Type"))) {
       return Fail(ErrorType::kUnsupportedMediaType, "Send the body as application/scim+json or application/json");
     }
-    auto json = core::ParseJson(call->request.body);
+    auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return std::unexpected(json.error());
-    return core::NormalizeResource(*json, TypeOf(kind), *registry, context, quirks);
+    return core::NormalizeResource(*json, TypeOf(kind), *registry, context, quirks, options.limits);
   }
 
   bool RejectUnknownMembers(const CallPtr& call) const {
@@ -726,23 +726,23 @@ struct ScimApi::Impl {
     if (!IsJsonContentType(call->request.Header("Content-Type"))) {
       return ReplyError(call, {ErrorType::kUnsupportedMediaType, "Send the body as application/scim+json"});
     }
-    auto json = core::ParseJson(call->request.body);
+    auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return ReplyError(call, json.error());
     core::QuirkLog scratch;
     core::QuirkLog* quirks = call->QuirksFor(attempt, scratch);
-    auto ops = core::ParsePatchRequest(*json, quirks);
+    auto ops = core::ParsePatchRequest(*json, quirks, options.limits);
     if (!ops) return ReplyError(call, ops.error());
     auto existing = LoadForChange(call, kind, id);
     if (!existing) return ReplyError(call, existing.error());
     const Json& document = existing->second;
-    auto patched = core::ApplyPatch(document, *ops, TypeOf(kind), *registry, quirks);
+    auto patched = core::ApplyPatch(document, *ops, TypeOf(kind), *registry, quirks, options.limits);
     if (!patched) return ReplyError(call, patched.error());
 
     std::shared_ptr<storage::ResourceRow> row;
     std::vector<core::AttributeChange> changes;
     if (patched->changed) {
       auto normalized = core::NormalizeResource(patched->resource, TypeOf(kind), *registry,
-                                                core::WriteContext::kPatchResult, quirks);
+                                                core::WriteContext::kPatchResult, quirks, options.limits);
       if (!normalized) return ReplyError(call, normalized.error());
       auto made = MakeRow(kind, *normalized, StorePasswords(call));
       if (!made) return ReplyError(call, made.error());

@@ -18,6 +18,7 @@
 
 #include "api/rate_limiter.h"
 #include "auth/authenticator.h"
+#include "core/limits.h"
 #include "core/schema.h"
 #include "http/server.h"
 #include "storage/store.h"
@@ -48,6 +49,9 @@ struct ApiOptions {
   // lockout of clients whose credentials keep failing (failure_throttle.h).
   RateLimitOptions rate_limits;
   auth::FailureThrottleOptions login_throttle;
+  // What a client's document may hold: applied to every request body (Bulk operations included),
+  // filter and PATCH; never to documents read back from the store.
+  core::DocumentLimits limits;
 };
 
 class ScimApi {

@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -23,6 +24,13 @@ struct Setting {
   std::function<core::Result<void>(Config&, const toml::node&)> from_toml;
   std::function<std::string(const Config&)> to_text;
 };
+
+// The environment variable of a setting: SCIMD_ + the key in upper case.
+std::string EnvironmentName(std::string_view key) {
+  std::string name = "SCIMD_";
+  for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
 
 core::Result<int64_t> ParseInt(std::string_view text, std::string_view where) {
   int64_t value = 0;
@@ -66,7 +74,7 @@ Setting IntSetting(const char* key, T Config::*field, int64_t min, int64_t max) 
   };
   return Setting{key,
                  [field, key, check](Config& c, std::string_view text) -> core::Result<void> {
-                   auto v = ParseInt(text, std::string("SCIMD_") + key);
+                   auto v = ParseInt(text, EnvironmentName(key));
                    if (!v) return std::unexpected(v.error());
                    auto checked = check(*v);
                    if (!checked) return std::unexpected(checked.error());
@@ -87,7 +95,7 @@ Setting IntSetting(const char* key, T Config::*field, int64_t min, int64_t max) 
 Setting BoolSetting(const char* key, bool Config::*field) {
   return Setting{key,
                  [field, key](Config& c, std::string_view text) -> core::Result<void> {
-                   auto v = ParseBool(text, std::string("SCIMD_") + key);
+                   auto v = ParseBool(text, EnvironmentName(key));
                    if (!v) return std::unexpected(v.error());
                    c.*field = *v;
                    return {};
@@ -127,6 +135,11 @@ const std::vector<Setting>& Settings() {
       IntSetting("auth_max_failures", &Config::auth_max_failures, 0, 1000),
       IntSetting("auth_lockout_seconds", &Config::auth_lockout_seconds, 1, 86400),
       IntSetting("oauth_access_token_seconds", &Config::oauth_access_token_seconds, 1, 86400),
+      IntSetting("max_json_depth", &Config::max_json_depth, 8, core::kMaxJsonDepth),
+      IntSetting("max_filter_length", &Config::max_filter_length, 256, core::kMaxFilterLength),
+      IntSetting("max_filter_depth", &Config::max_filter_depth, 4, core::kMaxFilterDepth),
+      IntSetting("max_patch_operations", &Config::max_patch_operations, 1, core::kMaxPatchOperations),
+      IntSetting("max_attribute_values", &Config::max_attribute_values, 10, core::kMaxAttributeValues),
       BoolSetting("access_log", &Config::access_log),
       IntSetting("shutdown_grace_seconds", &Config::shutdown_grace_seconds, 0, 3600),
       IntSetting("drain_seconds", &Config::drain_seconds, 0, 600),
@@ -173,8 +186,7 @@ core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
     }
   }
   for (const auto& s : Settings()) {
-    std::string name = "SCIMD_" + core::ToLower(s.key);
-    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string name = EnvironmentName(s.key);
     if (const char* value = std::getenv(name.c_str()); value && *value) {
       if (auto r = s.from_text(config, value); !r) return std::unexpected(r.error());
     }

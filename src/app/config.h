@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace scim::app {
 
@@ -38,6 +39,12 @@ struct Config {
   int64_t auth_max_failures = 10;          // auth_max_failures (0: no lockout) SCIMD_AUTH_MAX_FAILURES
   int64_t auth_lockout_seconds = 300;      // auth_lockout_seconds            SCIMD_AUTH_LOCKOUT_SECONDS
   int64_t oauth_access_token_seconds = 3600;  // oauth_access_token_seconds   SCIMD_OAUTH_ACCESS_TOKEN_SECONDS
+  // What a client's SCIM document may hold (docs/limits.md); each may be lowered from its ceiling.
+  int64_t max_json_depth = core::kMaxJsonDepth;                // max_json_depth        SCIMD_MAX_JSON_DEPTH
+  int64_t max_filter_length = core::kMaxFilterLength;          // max_filter_length     SCIMD_MAX_FILTER_LENGTH
+  int64_t max_filter_depth = core::kMaxFilterDepth;            // max_filter_depth      SCIMD_MAX_FILTER_DEPTH
+  int64_t max_patch_operations = core::kMaxPatchOperations;    // max_patch_operations  SCIMD_MAX_PATCH_OPERATIONS
+  int64_t max_attribute_values = core::kMaxAttributeValues;    // max_attribute_values  SCIMD_MAX_ATTRIBUTE_VALUES
   bool access_log = true;                  // access_log                      SCIMD_ACCESS_LOG
   int64_t shutdown_grace_seconds = 20;     // shutdown_grace_seconds          SCIMD_SHUTDOWN_GRACE_SECONDS
   int64_t drain_seconds = 0;               // drain_seconds (readyz 503 first) SCIMD_DRAIN_SECONDS

@@ -213,6 +213,11 @@ int Serve(const ServeFlags& flags) {
   api_options.login_throttle.max_failures = static_cast<int>(config.auth_max_failures);
   api_options.login_throttle.window = std::chrono::seconds(config.auth_lockout_seconds);
   api_options.login_throttle.lockout = std::chrono::seconds(config.auth_lockout_seconds);
+  api_options.limits.json_depth = static_cast<size_t>(config.max_json_depth);
+  api_options.limits.filter_length = static_cast<size_t>(config.max_filter_length);
+  api_options.limits.filter_depth = static_cast<int>(config.max_filter_depth);
+  api_options.limits.patch_operations = static_cast<size_t>(config.max_patch_operations);
+  api_options.limits.attribute_values = static_cast<size_t>(config.max_attribute_values);
   events::FeedWaiter feed_waiter(*env->store);
   events::DispatcherOptions delivery;
   delivery.senders = config.webhook_senders;

@@ -12,15 +12,11 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/limits.h"
 #include "core/quirks.h"
 #include "core/schema.h"
 
 namespace scim::core {
-
-// Limits a filter must stay within; violating one is kInvalidFilter. The depth counts the '(' and
-// '[' enclosing a point of the filter (`not (` counts once); and/or chains do not nest.
-inline constexpr size_t kMaxFilterLength = 8192;
-inline constexpr int kMaxFilterDepth = 32;
 
 enum class CompareOp { kEq, kNe, kCo, kSw, kEw, kGt, kGe, kLt, kLe };
 enum class LogicalOp { kAnd, kOr };
@@ -65,9 +61,10 @@ struct Filter {
 // lenient, unrecorded; a strict log refuses it as kInvalidFilter).
 // Errors: kInvalidFilter with a detail that names the 1-based position and what was expected
 // ("Invalid filter at character 10: expected a comparison operator (eq, ne, ...) after 'userName',
-// found 'equals'"), also when empty, longer than kMaxFilterLength or nested deeper than
-// kMaxFilterDepth. Never throws; recursion is bounded by kMaxFilterDepth.
-Result<Filter> ParseFilter(std::string_view text, QuirkLog* quirks = nullptr);
+// found 'equals'"), also when empty, longer than `limits.filter_length` or nested deeper than
+// `limits.filter_depth` (each error names the limit; kMaxFilterDepth and kMaxFilterLength, from
+// limits.h, when a limit is above them). Never throws; recursion is bounded by kMaxFilterDepth.
+Result<Filter> ParseFilter(std::string_view text, QuirkLog* quirks = nullptr, const DocumentLimits& limits = {});
 
 // Parses an attribute path (attrPath of the grammar): [URN ":"] name ["." sub].
 // A URN is recognised by its "urn:" prefix; the attribute name is what follows the last ':'.
@@ -85,8 +82,10 @@ struct PatchPath {
   std::shared_ptr<const Filter> value_filter;  // null when there is no [...]
   std::string sub_after_filter;
 };
+// The path, and the filter inside its brackets, keep to `limits.filter_length` and
+// `limits.filter_depth` as ParseFilter does.
 // Errors: kInvalidPath (for a malformed filter inside the brackets as well).
-Result<PatchPath> ParsePatchPath(std::string_view text);
+Result<PatchPath> ParsePatchPath(std::string_view text, const DocumentLimits& limits = {});
 
 // Tells the evaluator whether string comparisons on the attribute named by the full path are
 // case-exact (from the schema). Without one, every comparison is case-insensitive (ASCII folding).

@@ -1,7 +1,7 @@
 // The SCIM filter and attribute-path grammar (RFC 7644 §3.4.2.2, §3.5.2): a small lexer and a
 // recursive-descent parser over the input string_view, and the canonical renderer (ToString).
-// Recursion happens only at '(' and '[', so its depth is bounded by kMaxFilterDepth; and/or chains
-// are loops.
+// Recursion happens only at '(' and '[', so its depth is bounded by the depth limit (at most
+// kMaxFilterDepth); and/or chains are loops.
 
 #include <algorithm>
 #include <charconv>
@@ -180,7 +180,12 @@ enum class Mode { kFilter, kPath };
 // inside the brackets of a PATCH path points into the path as sent.
 class Parser {
  public:
-  Parser(std::string_view text, Mode mode, QuirkLog* quirks = nullptr) : text_(text), mode_(mode), quirks_(quirks) {}
+  Parser(std::string_view text, Mode mode, QuirkLog* quirks = nullptr, const DocumentLimits& limits = {})
+      : text_(text),
+        mode_(mode),
+        quirks_(quirks),
+        max_length_(std::min(limits.filter_length, kMaxFilterLength)),
+        max_depth_(std::min(limits.filter_depth, kMaxFilterDepth)) {}
 
   Result<Filter> ParseWholeFilter();
   Result<AttrPath> ParseWholeAttrPath();
@@ -223,8 +228,11 @@ class Parser {
   }
 
   std::unexpected<Error> ErrorAt(size_t pos, std::string_view message) const;
+  std::unexpected<Error> PathTooLong() const {
+    return ErrorAt(max_length_, "the path is longer than the limit of " + std::to_string(max_length_) + " characters");
+  }
   std::unexpected<Error> TooDeep(const Token& open) const {
-    return ErrorAt(open.pos, "the filter is nested deeper than the limit of " + std::to_string(kMaxFilterDepth) +
+    return ErrorAt(open.pos, "the filter is nested deeper than the limit of " + std::to_string(max_depth_) +
                                  " levels of parentheses and brackets");
   }
   // "expected <what>, found <token>"; an unterminated string is reported as such wherever it shows up.
@@ -234,6 +242,8 @@ class Parser {
   std::string_view text_;
   Mode mode_;
   QuirkLog* quirks_;  // may be null
+  const size_t max_length_;  // of the whole text
+  const int max_depth_;      // '(' and '[' around any point
   size_t pos_ = 0;  // offset of the first unconsumed character
   // The token at lookahead_pos_, so that peeking twice lexes once.
   mutable Token lookahead_;
@@ -292,7 +302,7 @@ std::unexpected<Error> Parser::ErrorAt(size_t pos, std::string_view message) con
     detail = "Invalid filter at character ";
   } else {
     detail = "Invalid path '";
-    detail += text_.substr(0, std::min(text_.size(), kMaxFilterLength));
+    detail += text_.substr(0, std::min(text_.size(), max_length_));
     detail += "' at character ";
   }
   detail += std::to_string(pos + 1);
@@ -326,9 +336,9 @@ std::unexpected<Error> Parser::Unexpected(const Token& found, std::string_view w
 }
 
 Result<Filter> Parser::ParseWholeFilter() {
-  if (text_.size() > kMaxFilterLength) {
-    return ErrorAt(kMaxFilterLength, "the filter is longer than the limit of " + std::to_string(kMaxFilterLength) +
-                                         " characters");
+  if (text_.size() > max_length_) {
+    return ErrorAt(max_length_, "the filter is longer than the limit of " + std::to_string(max_length_) +
+                                    " characters");
   }
   if (TrimSpace(text_).empty()) return ErrorAt(0, "the filter is empty");
   Token no_bracket;
@@ -399,7 +409,7 @@ Result<Filter> Parser::ParseUnary(int depth, const Token& bracket) {
 
 Result<Filter> Parser::ParseGroup(int depth, const Token& bracket) {
   Token open = Next();  // the '('
-  if (depth + 1 > kMaxFilterDepth) return TooDeep(open);
+  if (depth + 1 > max_depth_) return TooDeep(open);
   auto inner = ParseOr(depth + 1, bracket);
   if (!inner) return inner;
   Token close = Peek();
@@ -470,7 +480,7 @@ Result<Filter> Parser::ParseComparison(AttrPath path, const Token& path_token) {
 
 Result<Filter> Parser::ParseBracketFilter(int depth, const AttrPath& path, const Token& path_token) {
   Token open = Next();  // the '['
-  if (depth + 1 > kMaxFilterDepth) return TooDeep(open);
+  if (depth + 1 > max_depth_) return TooDeep(open);
   if (!path.sub.empty()) {
     return ErrorAt(open.pos, "a value filter '[...]' applies to a multi-valued attribute, not to the "
                              "sub-attribute '" + std::string(path_token.text) + "'");
@@ -652,7 +662,7 @@ Result<AttrPath> Parser::ParsePathWord(const Token& word, bool in_bracket) {
 }
 
 Result<AttrPath> Parser::ParseWholeAttrPath() {
-  if (text_.size() > kMaxFilterLength) return ErrorAt(kMaxFilterLength, "the path is too long");
+  if (text_.size() > max_length_) return PathTooLong();
   Token word = Peek();
   if (word.kind != TokenKind::kWord) return Unexpected(word, "an attribute path");
   Next();
@@ -664,7 +674,7 @@ Result<AttrPath> Parser::ParseWholeAttrPath() {
 }
 
 Result<PatchPath> Parser::ParseWholePatchPath() {
-  if (text_.size() > kMaxFilterLength) return ErrorAt(kMaxFilterLength, "the path is too long");
+  if (text_.size() > max_length_) return PathTooLong();
   Token word = Peek();
   if (word.kind != TokenKind::kWord) return Unexpected(word, "an attribute path");
   Next();
@@ -748,13 +758,15 @@ void Render(const Filter* filter, std::string& out) {
 
 }  // namespace
 
-Result<Filter> ParseFilter(std::string_view text, QuirkLog* quirks) {
-  return Parser(text, Mode::kFilter, quirks).ParseWholeFilter();
+Result<Filter> ParseFilter(std::string_view text, QuirkLog* quirks, const DocumentLimits& limits) {
+  return Parser(text, Mode::kFilter, quirks, limits).ParseWholeFilter();
 }
 
 Result<AttrPath> ParseAttrPath(std::string_view text) { return Parser(text, Mode::kPath).ParseWholeAttrPath(); }
 
-Result<PatchPath> ParsePatchPath(std::string_view text) { return Parser(text, Mode::kPath).ParseWholePatchPath(); }
+Result<PatchPath> ParsePatchPath(std::string_view text, const DocumentLimits& limits) {
+  return Parser(text, Mode::kPath, nullptr, limits).ParseWholePatchPath();
+}
 
 std::string ToString(const Filter& filter) {
   std::string out;

@@ -362,6 +362,57 @@ TEST(FilterParser, Limits) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
+// The operator may lower both limits (max_filter_length, max_filter_depth); the errors name the
+// lowered limit, and a limit above the ceiling counts as the ceiling.
+TEST(FilterParser, LoweredLimits) {
+  DocumentLimits limits;
+  limits.filter_length = 256;
+  limits.filter_depth = 4;
+
+  EXPECT_TRUE(ParseFilter(Nested(4, "a pr"), nullptr, limits).has_value());
+  EXPECT_TRUE(ParseFilter(Nested(3, R"(emails[type pr])"), nullptr, limits).has_value());
+  auto deep = ParseFilter(Nested(5, "a pr"), nullptr, limits);
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_EQ(deep.error().type, ErrorType::kInvalidFilter);
+  EXPECT_NE(deep.error().detail.find("at character 5: the filter is nested deeper than the limit of 4 levels"),
+            std::string::npos)
+      << deep.error().detail;
+  auto deep_bracket = ParseFilter(Nested(4, R"(emails[type pr])"), nullptr, limits);
+  ASSERT_FALSE(deep_bracket.has_value());
+  EXPECT_NE(deep_bracket.error().detail.find("the limit of 4 levels"), std::string::npos)
+      << deep_bracket.error().detail;
+
+  std::string at_limit = "a pr" + std::string(252, ' ');
+  EXPECT_TRUE(ParseFilter(at_limit, nullptr, limits).has_value());
+  auto too_long = ParseFilter(at_limit + " ", nullptr, limits);
+  ASSERT_FALSE(too_long.has_value());
+  EXPECT_EQ(too_long.error().type, ErrorType::kInvalidFilter);
+  EXPECT_EQ(too_long.error().detail,
+            "Invalid filter at character 257: the filter is longer than the limit of 256 characters");
+
+  // A PATCH path's filter keeps to the same limits; its errors are kInvalidPath.
+  EXPECT_TRUE(ParsePatchPath(R"(emails[(((type eq "work")))].value)", limits).has_value());
+  auto deep_path = ParsePatchPath(R"(emails[((((type eq "work"))))].value)", limits);
+  ASSERT_FALSE(deep_path.has_value());
+  EXPECT_EQ(deep_path.error().type, ErrorType::kInvalidPath);
+  EXPECT_NE(deep_path.error().detail.find("the limit of 4 levels"), std::string::npos) << deep_path.error().detail;
+  auto long_path = ParsePatchPath("members[value eq \"" + std::string(300, 'x') + "\"]", limits);
+  ASSERT_FALSE(long_path.has_value());
+  EXPECT_EQ(long_path.error().type, ErrorType::kInvalidPath);
+  EXPECT_NE(long_path.error().detail.find("at character 257: the path is longer than the limit of 256 characters"),
+            std::string::npos)
+      << long_path.error().detail;
+
+  DocumentLimits raised;
+  raised.filter_length = 100000;
+  raised.filter_depth = 1000;
+  auto beyond_ceiling = ParseFilter(Nested(kMaxFilterDepth + 1, "a pr"), nullptr, raised);
+  ASSERT_FALSE(beyond_ceiling.has_value());
+  EXPECT_NE(beyond_ceiling.error().detail.find("the limit of 32 levels"), std::string::npos)
+      << beyond_ceiling.error().detail;
+  EXPECT_FALSE(ParseFilter(std::string(kMaxFilterLength + 1, ' '), nullptr, raised).has_value());
+}
+
 // Random inputs over the grammar's alphabet: never a crash, and whatever parses round-trips.
 TEST(FilterParser, RandomInputsNeverCrash) {
   const std::string_view pieces[] = {"(", ")", "[", "]", "\"", " ", "a", "eq", "pr", "and", "or", "not",
@@ -439,7 +490,8 @@ TEST(FilterAttrPath, Errors) {
       {"urn:x", "at character 1: expected a schema URN"},
       {"foo:bar", "at character 4: unexpected ':'"},
       {"(name)", "at character 1: expected an attribute path, found '('"},
-      {std::string(kMaxFilterLength + 1, 'a'), "at character 8193: the path is too long"},
+      {std::string(kMaxFilterLength + 1, 'a'),
+       "at character 8193: the path is longer than the limit of 8192 characters"},
   };
   for (const ErrorCase& c : cases) {
     SCOPED_TRACE(c.input.substr(0, 40));

@@ -31,10 +31,11 @@ size_t NestingDepth(std::string_view text) {
 
 }  // namespace
 
-Result<Json> ParseJson(std::string_view text) {
-  if (NestingDepth(text) > kMaxJsonDepth) {
+Result<Json> ParseJson(std::string_view text, size_t max_depth) {
+  max_depth = std::min(max_depth, kMaxJsonDepth);
+  if (NestingDepth(text) > max_depth) {
     return Fail(ErrorType::kInvalidSyntax,
-                "Request body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+                "Request body is nested deeper than the limit of " + std::to_string(max_depth) + " levels");
   }
   // Keys already seen in each object being parsed: a key twice in one object is refused, since
   // which value would win is a guess (nlohmann keeps the last).

@@ -9,19 +9,18 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace scim::core {
 
 using Json = nlohmann::ordered_json;
 
-// Deepest nesting of arrays/objects ParseJson accepts (SCIM documents need about 4).
-inline constexpr size_t kMaxJsonDepth = 64;
-
 // Parses `text` as one JSON value. On failure: kInvalidSyntax with the byte offset and what was
-// expected, naming kMaxJsonDepth when nested deeper, naming a key that appears twice in one object
-// (RFC 8259 leaves that to the receiver; which value wins would be a guess), or a number beyond
-// a double.
-Result<Json> ParseJson(std::string_view text);
+// expected, naming the limit when arrays and objects nest deeper than `max_depth` (at most
+// kMaxJsonDepth: a larger value counts as kMaxJsonDepth), naming a key that appears twice in one
+// object (RFC 8259 leaves that to the receiver; which value wins would be a guess), or a number
+// beyond a double.
+Result<Json> ParseJson(std::string_view text, size_t max_depth = kMaxJsonDepth);
 
 // Compact serialisation; invalid UTF-8 is replaced rather than thrown on.
 std::string DumpJson(const Json& value);

@@ -25,6 +25,30 @@ TEST(ParseJson, RefusesHostileNestingBeforeParsing) {
   EXPECT_TRUE(ParseJson("\"\\\"" + std::string(1000, '[') + "\""));
 }
 
+std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST(ParseJson, DepthLimitIsTheCeilingOrLower) {
+  // The default is the ceiling, and the error names it.
+  EXPECT_TRUE(ParseJson(Nested(kMaxJsonDepth)));
+  auto too_deep = ParseJson(Nested(kMaxJsonDepth + 1));
+  ASSERT_FALSE(too_deep);
+  EXPECT_EQ(too_deep.error().type, ErrorType::kInvalidSyntax);
+  EXPECT_EQ(too_deep.error().detail, "Request body is nested deeper than the limit of 64 levels");
+
+  // A lowered limit: exactly it parses, one more is refused naming it.
+  EXPECT_TRUE(ParseJson(Nested(8), 8));
+  EXPECT_TRUE(ParseJson(R"({"a":[{"b":{}}]})", 4));
+  auto lowered = ParseJson(Nested(9), 8);
+  ASSERT_FALSE(lowered);
+  EXPECT_EQ(lowered.error().type, ErrorType::kInvalidSyntax);
+  EXPECT_EQ(lowered.error().detail, "Request body is nested deeper than the limit of 8 levels");
+
+  // Above the ceiling counts as the ceiling: the ceiling protects the stack.
+  auto raised = ParseJson(Nested(kMaxJsonDepth + 1), 1000);
+  ASSERT_FALSE(raised);
+  EXPECT_NE(raised.error().detail.find("limit of 64 levels"), std::string::npos) << raised.error().detail;
+}
+
 TEST(FindMember, IsCaseInsensitive) {
   Json doc = {{"userName", "a"}, {"Emails", Json::array()}};
   ASSERT_NE(FindMember(doc, "USERNAME"), nullptr);

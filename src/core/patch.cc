@@ -119,42 +119,46 @@ std::optional<bool> BooleanFromText(const Json& value) {
 // Forgiving: "True"/"False" for booleans [Q2]; a bare string for a complex attribute with a
 // `value` sub-attribute means {"value": string} [Q5]. Sub-attribute keys of an object are put in
 // the schema's spelling; unknown keys are kept for NormalizeResource to judge, nulls are kept (a
-// merge treats them as "remove this sub-attribute"). Errors: kInvalidValue naming `where`.
-Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks);
+// merge treats them as "remove this sub-attribute"). An array (of a multi-valued sub-attribute)
+// may carry at most `max_values` elements. Errors: kInvalidValue naming `where`.
+Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks,
+                       size_t max_values);
 
 // A single-valued attribute's value: a one-element array is unwrapped (Entra's reference example
 // sends manager as [{"value": ..}]); a longer array is kInvalidValue.
-Result<Json> CoerceSingle(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks) {
+Result<Json> CoerceSingle(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks,
+                          size_t max_values) {
   if (value.is_array()) {
     if (value.size() != 1 || !AllowQuirk(quirks, Quirk::kArrayForSingle, where)) {
       return Fail(ErrorType::kInvalidValue,
                   "'" + where + "' is single-valued but the value is an array of " + std::to_string(value.size()));
     }
-    return CoerceOne(attr, value[0], where, quirks);
+    return CoerceOne(attr, value[0], where, quirks, max_values);
   }
-  return CoerceOne(attr, value, where, quirks);
+  return CoerceOne(attr, value, where, quirks, max_values);
 }
 
 // A multi-valued attribute's elements: an array, or one value standing for a one-element array.
-// Null elements are dropped.
-Result<Json> CoerceMany(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks) {
+// Null elements are dropped. More than `max_values` elements: kInvalidValue naming the limit.
+Result<Json> CoerceMany(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks,
+                        size_t max_values) {
   Json out = Json::array();
   if (!value.is_array()) {
     if (!AllowQuirk(quirks, Quirk::kValueForArray, where)) {
       return Fail(ErrorType::kInvalidValue, "'" + where + "' is multi-valued: the value must be an array");
     }
-    auto one = CoerceOne(attr, value, where, quirks);
+    auto one = CoerceOne(attr, value, where, quirks, max_values);
     if (!one) return std::unexpected(one.error());
     out.push_back(std::move(*one));
     return out;
   }
-  if (value.size() > kMaxAttributeValues) {
-    return Fail(ErrorType::kInvalidValue, "'" + where + "' may hold at most " + std::to_string(kMaxAttributeValues) +
+  if (value.size() > max_values) {
+    return Fail(ErrorType::kInvalidValue, "'" + where + "' may hold at most " + std::to_string(max_values) +
                                               " values, the value has " + std::to_string(value.size()));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (value[i].is_null()) continue;
-    auto one = CoerceOne(attr, value[i], where + "[" + std::to_string(i) + "]", quirks);
+    auto one = CoerceOne(attr, value[i], where + "[" + std::to_string(i) + "]", quirks, max_values);
     if (!one) return std::unexpected(one.error());
     out.push_back(std::move(*one));
   }
@@ -186,7 +190,8 @@ void UnpackStringifiedElement(const Attribute& attr, Json& element, const std::s
   *FindMember(element, "value") = *inner_value;
 }
 
-Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks) {
+Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::string& where, QuirkLog* quirks,
+                       size_t max_values) {
   auto wrong = [&](std::string_view expected) {
     return Fail(ErrorType::kInvalidValue,
                 "'" + where + "' expects " + std::string(expected) + ", got " + std::string(value.type_name()));
@@ -197,7 +202,7 @@ Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::stri
         const Attribute* value_sub = attr.FindSub("value");
         if (value_sub == nullptr || !AllowQuirk(quirks, Quirk::kBareStringForComplex, where)) return wrong("an object");
         Json out = Json::object();
-        auto sub_value = CoerceOne(*value_sub, value, where + ".value", quirks);
+        auto sub_value = CoerceOne(*value_sub, value, where + ".value", quirks, max_values);
         if (!sub_value) return std::unexpected(sub_value.error());
         out[value_sub->name] = std::move(*sub_value);
         return out;
@@ -211,8 +216,8 @@ Result<Json> CoerceOne(const Attribute& attr, const Json& value, const std::stri
           continue;
         }
         std::string sub_where = where + "." + sub->name;
-        auto sub_value = sub->multi_valued ? CoerceMany(*sub, it.value(), sub_where, quirks)
-                                           : CoerceSingle(*sub, it.value(), sub_where, quirks);
+        auto sub_value = sub->multi_valued ? CoerceMany(*sub, it.value(), sub_where, quirks, max_values)
+                                           : CoerceSingle(*sub, it.value(), sub_where, quirks, max_values);
         if (!sub_value) return std::unexpected(sub_value.error());
         SetMember(out, sub->name, std::move(*sub_value));
       }
@@ -294,7 +299,7 @@ bool SeedFromFilter(const Attribute& attr, const Filter& filter, Json* seed) {
   if (compare == nullptr || compare->op != CompareOp::kEq || compare->value.is_null()) return false;
   const Attribute* sub = FilterSub(attr, compare->path);
   if (sub == nullptr) return false;
-  auto value = CoerceOne(*sub, compare->value, sub->name, nullptr);
+  auto value = CoerceOne(*sub, compare->value, sub->name, nullptr, kMaxAttributeValues);  // a literal: no array
   if (!value) return false;
   std::string_view key = attr.type == AttrType::kComplex ? std::string_view(sub->name) : "value";
   if (const Json* existing = FindMember(*seed, key)) return SameValue(*existing, *value, sub->case_exact);
@@ -389,8 +394,9 @@ Status CheckWritable(const Target& target) {
 // Applies operations to its own copy of a document. Not thread-safe; one per ApplyPatch call.
 class Patcher {
  public:
-  Patcher(const ResourceType& type, const SchemaRegistry& registry, Json doc, QuirkLog* quirks)
-      : type_(type), registry_(registry), quirks_(quirks), doc_(std::move(doc)) {}
+  Patcher(const ResourceType& type, const SchemaRegistry& registry, Json doc, QuirkLog* quirks,
+          const DocumentLimits& limits)
+      : type_(type), registry_(registry), quirks_(quirks), limits_(limits), doc_(std::move(doc)) {}
 
   Status Apply(const PatchOperation& op);
 
@@ -421,11 +427,17 @@ class Patcher {
   Json Current(const Target& target);
   void PruneExtension(const Target& target);
   std::vector<size_t> MatchingElements(const Target& target, const Json& elements) const;
+  // An operation left `attr` with more elements than limits_.attribute_values.
+  std::unexpected<Error> TooManyValues(const Attribute& attr) const {
+    return Fail(ErrorType::kInvalidValue, "'" + attr.name + "' may hold at most " +
+                                              std::to_string(limits_.attribute_values) + " values");
+  }
 
   // Constant after construction
   const ResourceType& type_;
   const SchemaRegistry& registry_;
   QuirkLog* const quirks_;  // may be null
+  const DocumentLimits limits_;
 
   // The working state
   Json doc_;
@@ -476,7 +488,7 @@ Status Patcher::ApplyPathless(PatchOpType op, const Json& value) {
 }
 
 Status Patcher::ApplyKey(PatchOpType op, const std::string& key, const Json& value) {
-  auto path = ParsePatchPath(key);
+  auto path = ParsePatchPath(key, limits_);
   if (!path) {
     return Fail(ErrorType::kInvalidPath,
                 "value key " + Quoted(key) + " is not an attribute path: " + path.error().detail);
@@ -725,7 +737,7 @@ Status Patcher::Set(const Target& target, const Json& value, bool is_add) {
   if (target.sub != nullptr) return SetSub(target, value);
   if (target.attr->multi_valued) return is_add ? AddElements(target, value) : ReplaceElements(target, value);
   if (target.attr->type == AttrType::kComplex) return MergeComplex(target, value);
-  auto coerced = CoerceSingle(*target.attr, value, target.text, quirks_);
+  auto coerced = CoerceSingle(*target.attr, value, target.text, quirks_, limits_.attribute_values);
   if (!coerced) return std::unexpected(coerced.error());
   SetMember(*Holder(target, true), target.attr->name, std::move(*coerced));
   return {};
@@ -735,7 +747,8 @@ Status Patcher::Set(const Target& target, const Json& value, bool is_add) {
 // without a filter ("emails.type") it sets the sub-attribute of every element, or creates one.
 Status Patcher::SetSub(const Target& target, const Json& value) {
   const Attribute& sub = *target.sub;
-  auto coerced = sub.multi_valued ? CoerceMany(sub, value, target.text, quirks_) : CoerceSingle(sub, value, target.text, quirks_);
+  auto coerced = sub.multi_valued ? CoerceMany(sub, value, target.text, quirks_, limits_.attribute_values)
+                                  : CoerceSingle(sub, value, target.text, quirks_, limits_.attribute_values);
   if (!coerced) return std::unexpected(coerced.error());
   Json& holder = *Holder(target, true);
   Json* slot = FindMember(holder, target.attr->name);
@@ -762,9 +775,11 @@ Status Patcher::SetSub(const Target& target, const Json& value) {
 // `and`, an element is created from the filter's values plus the value [Q7]; otherwise noTarget.
 Status Patcher::SetFiltered(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  Result<Json> coerced = target.sub == nullptr ? CoerceSingle(attr, value, target.text, quirks_)
-                         : target.sub->multi_valued ? CoerceMany(*target.sub, value, target.text, quirks_)
-                                                    : CoerceSingle(*target.sub, value, target.text, quirks_);
+  const Attribute& leaf = target.sub != nullptr ? *target.sub : attr;
+  const size_t max_values = limits_.attribute_values;
+  Result<Json> coerced = target.sub != nullptr && target.sub->multi_valued
+                             ? CoerceMany(leaf, value, target.text, quirks_, max_values)
+                             : CoerceSingle(leaf, value, target.text, quirks_, max_values);
   if (!coerced) return std::unexpected(coerced.error());
 
   Json& holder = *Holder(target, true);
@@ -794,6 +809,7 @@ Status Patcher::SetFiltered(const Target& target, const Json& value) {
       slot = FindMember(holder, attr.name);
     }
     slot->push_back(std::move(element));
+    if (slot->size() > limits_.attribute_values) return TooManyValues(attr);
     touched.push_back(slot->size() - 1);
   } else {
     for (size_t i : touched) {
@@ -820,7 +836,7 @@ Status Patcher::SetFiltered(const Target& target, const Json& value) {
 // displayName or $ref of the previous referent survives.
 Status Patcher::MergeComplex(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  auto coerced = CoerceSingle(attr, value, target.text, quirks_);
+  auto coerced = CoerceSingle(attr, value, target.text, quirks_, limits_.attribute_values);
   if (!coerced) return std::unexpected(coerced.error());
   Json& holder = *Holder(target, true);
   Json* slot = FindMember(holder, attr.name);
@@ -845,7 +861,7 @@ Status Patcher::MergeComplex(const Target& target, const Json& value) {
 // into it (Entra re-adds an email to mark it primary). A new primary element demotes the others.
 Status Patcher::AddElements(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  auto coerced = CoerceMany(attr, value, target.text, quirks_);
+  auto coerced = CoerceMany(attr, value, target.text, quirks_, limits_.attribute_values);
   if (!coerced) return std::unexpected(coerced.error());
   Json& holder = *Holder(target, true);
   Json* slot = FindMember(holder, attr.name);
@@ -913,10 +929,7 @@ Status Patcher::AddElements(const Target& target, const Json& value) {
       without_identity.push_back(slot->size() - 1);
     }
   }
-  if (slot->size() > kMaxAttributeValues) {
-    return Fail(ErrorType::kInvalidValue, "'" + attr.name + "' may hold at most " +
-                                              std::to_string(kMaxAttributeValues) + " values");
-  }
+  if (slot->size() > limits_.attribute_values) return TooManyValues(attr);
   ClearOtherPrimaries(*slot, touched);
   if (slot->empty()) EraseMember(holder, attr.name);
   return {};
@@ -926,7 +939,7 @@ Status Patcher::AddElements(const Target& target, const Json& value) {
 // (RFC 7644 §3.5.2.3); an empty array leaves the attribute unassigned.
 Status Patcher::ReplaceElements(const Target& target, const Json& value) {
   const Attribute& attr = *target.attr;
-  auto coerced = CoerceMany(attr, value, target.text, quirks_);
+  auto coerced = CoerceMany(attr, value, target.text, quirks_, limits_.attribute_values);
   if (!coerced) return std::unexpected(coerced.error());
   Json elements = Json::array();
   for (const Json& item : *coerced) {
@@ -1001,9 +1014,9 @@ Status Patcher::RemoveByValue(const Target& target, Json& elements, const Json& 
   }
   std::vector<Json> doomed;
   const Json items = value.is_array() ? value : Json::array({value});
-  if (items.size() > kMaxAttributeValues) {
+  if (items.size() > limits_.attribute_values) {
     return Fail(ErrorType::kInvalidValue, "'remove' on '" + attr.name + "' may name at most " +
-                                              std::to_string(kMaxAttributeValues) + " values");
+                                              std::to_string(limits_.attribute_values) + " values");
   }
   for (const Json& item : items) {
     const Json* id = complex && item.is_object() ? FindMember(item, "value") : &item;
@@ -1026,7 +1039,8 @@ Status Patcher::RemoveByValue(const Target& target, Json& elements, const Json& 
 
 }  // namespace
 
-Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog* quirks) {
+Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog* quirks,
+                                                      const DocumentLimits& limits) {
   if (!body.is_object()) return Fail(ErrorType::kInvalidSyntax, "A PATCH body must be a JSON object");
   const Json* schemas = FindMember(body, "schemas");
   bool has_urn = false;
@@ -1045,9 +1059,10 @@ Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog
   if (operations == nullptr || !operations->is_array() || operations->empty()) {
     return Fail(ErrorType::kInvalidSyntax, "A PATCH body needs 'Operations', a non-empty array");
   }
-  if (operations->size() > kMaxPatchOperations) {
-    return Fail(ErrorType::kInvalidValue, "A PATCH body may hold at most " + std::to_string(kMaxPatchOperations) +
-                                              " operations, this one has " + std::to_string(operations->size()));
+  if (operations->size() > limits.patch_operations) {
+    return Fail(ErrorType::kInvalidValue, "A PATCH body may hold at most " + std::to_string(limits.patch_operations) +
+                                              " operations, this one has " +
+                                              std::to_string(operations->size()));
   }
 
   std::vector<PatchOperation> ops;
@@ -1088,7 +1103,7 @@ Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog
       return Fail(ErrorType::kInvalidPath, prefix + "'path' is empty; leave it out for a path-less operation");
     }
     if (!op.path_text.empty()) {
-      auto parsed = ParsePatchPath(op.path_text);
+      auto parsed = ParsePatchPath(op.path_text, limits);
       if (!parsed) {
         return Fail(ErrorType::kInvalidPath,
                     prefix + "invalid path " + Quoted(op.path_text) + ": " + parsed.error().detail);
@@ -1114,9 +1129,10 @@ Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog
 }
 
 Result<PatchResult> ApplyPatch(const Json& resource, const std::vector<PatchOperation>& ops,
-                               const ResourceType& type, const SchemaRegistry& registry, QuirkLog* quirks) {
+                               const ResourceType& type, const SchemaRegistry& registry, QuirkLog* quirks,
+                               const DocumentLimits& limits) {
   if (!resource.is_object()) return Fail(ErrorType::kInternal, "PATCH target is not a JSON object");
-  Patcher patcher(type, registry, resource, quirks);
+  Patcher patcher(type, registry, resource, quirks, limits);
   for (size_t i = 0; i < ops.size(); ++i) {
     auto applied = patcher.Apply(ops[i]);
     if (!applied) return WithPrefix("Operations[" + std::to_string(i) + "]: ", applied.error());

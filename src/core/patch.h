@@ -37,22 +37,19 @@
 #include "core/error.h"
 #include "core/filter.h"
 #include "core/json.h"
+#include "core/limits.h"
 #include "core/quirks.h"
 #include "core/resource.h"
 #include "core/schema.h"
 
 namespace scim::core {
 
-// Limits on one PATCH request; beyond them: kInvalidValue.
-inline constexpr size_t kMaxPatchOperations = 1000;
+// Limits on one PATCH request; beyond them: kInvalidValue. The number of operations and of values
+// of a multi-valued attribute are DocumentLimits (limits.h); this one is fixed.
 // How deeply an operation's `value` may nest (SCIM needs 3: {"urn:..": {"manager": {"value": ..}}}).
 // Checked before the value is copied: nlohmann copies recursively, and a hostile value can nest
 // deeper than the stack.
 inline constexpr int kMaxPatchValueDepth = 16;
-// Elements a multi-valued attribute of the document may hold after an operation, and elements one
-// value array may carry (members excepted: they are not in the document). Keeps add's duplicate
-// check, which is quadratic, cheap.
-inline constexpr size_t kMaxAttributeValues = 1000;
 
 enum class PatchOpType { kAdd, kRemove, kReplace };
 
@@ -64,15 +61,17 @@ struct PatchOperation {
 };
 
 // Parses a PatchOp request body: `schemas` must contain the PatchOp URN (any case), `Operations`
-// (key in any case) a non-empty array of at most kMaxPatchOperations, each with `op`
+// (key in any case) a non-empty array of at most `limits.patch_operations`, each with `op`
 // add/remove/replace (any case), `path` required for remove (an empty path counts as absent),
-// `value` required for add and replace. Paths are parsed with ParsePatchPath; nothing is checked
-// against a schema yet. Every error detail names the operation ("Operations[2]: ...").
+// `value` required for add and replace. Paths are parsed with ParsePatchPath (within `limits`'
+// filter limits); nothing is checked against a schema yet. Every error detail names the operation
+// ("Operations[2]: ...").
 // Errors: kInvalidSyntax (message shape, unknown op), kInvalidPath (unparseable path),
-// kNoTarget (remove without a path, RFC 7644 §3.5.2.2), kInvalidValue (missing value, too many
-// operations, a value nested deeper than kMaxPatchValueDepth).
+// kNoTarget (remove without a path, RFC 7644 §3.5.2.2), kInvalidValue (missing value, more
+// operations than the limit, a value nested deeper than kMaxPatchValueDepth; naming the limit).
 // `quirks` (may be null: lenient, unrecorded): capitalised ops [Q1] and "path": "" go through it.
-Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog* quirks = nullptr);
+Result<std::vector<PatchOperation>> ParsePatchRequest(const Json& body, QuirkLog* quirks = nullptr,
+                                                      const DocumentLimits& limits = {});
 
 struct PatchResult {
   Json resource;                      // the document after every operation (members excluded)
@@ -99,11 +98,14 @@ struct PatchResult {
 // sub-attribute), kNoTarget (add/replace on a filtered path that matches nothing when the filter
 // is not `eq` comparisons joined by `and`), kMutability (a readOnly target such as `id`, `meta`,
 // `groups`; changing or removing an immutable attribute that has a value), kInvalidValue (value
-// missing or of the wrong shape or type), kInvalidFilter (a value filter that cannot be applied).
+// missing or of the wrong shape or type; a multi-valued attribute other than `members` left with,
+// or a value array carrying, more than `limits.attribute_values` elements, naming the limit),
+// kInvalidFilter (a value filter that cannot be applied).
 // Every forgiving reading listed at the top of this file goes through `quirks` (may be null: lenient,
 // unrecorded); with a strict log each is refused as the RFC would (kInvalidValue, kInvalidPath, or
 // kNoTarget for [Q7]) except [Q6], whose JSON text then simply stays a string.
 Result<PatchResult> ApplyPatch(const Json& resource, const std::vector<PatchOperation>& ops,
-                               const ResourceType& type, const SchemaRegistry& registry, QuirkLog* quirks = nullptr);
+                               const ResourceType& type, const SchemaRegistry& registry, QuirkLog* quirks = nullptr,
+                               const DocumentLimits& limits = {});
 
 }  // namespace scim::core

@@ -761,6 +761,33 @@ TEST(PatchParse, OperationLimit) {
   auto too_many = ParsePatchRequest(body);
   ASSERT_FALSE(too_many.has_value());
   EXPECT_EQ(too_many.error().type, ErrorType::kInvalidValue);
+  EXPECT_EQ(too_many.error().detail, "A PATCH body may hold at most 1000 operations, this one has 1001");
+}
+
+// max_patch_operations lowers the limit; the error names it.
+TEST(PatchParse, LoweredOperationLimit) {
+  DocumentLimits limits;
+  limits.patch_operations = 3;
+  Json body = Parse(R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[]})json");
+  for (int i = 0; i < 3; ++i) body["Operations"].push_back(Parse(R"json({"op":"remove","path":"title"})json"));
+  EXPECT_TRUE(ParsePatchRequest(body, nullptr, limits).has_value());
+  body["Operations"].push_back(Parse(R"json({"op":"remove","path":"title"})json"));
+  EXPECT_TRUE(ParsePatchRequest(body).has_value());
+  auto too_many = ParsePatchRequest(body, nullptr, limits);
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_EQ(too_many.error().type, ErrorType::kInvalidValue);
+  EXPECT_EQ(too_many.error().detail, "A PATCH body may hold at most 3 operations, this one has 4");
+
+  // Paths keep to the filter limits.
+  limits.filter_depth = 4;
+  Json deep = Parse(R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      "Operations":[{"op":"remove","path":"emails[((((type eq \"work\"))))]"}]})json");
+  EXPECT_TRUE(ParsePatchRequest(deep).has_value());
+  auto refused = ParsePatchRequest(deep, nullptr, limits);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().type, ErrorType::kInvalidPath);
+  EXPECT_NE(refused.error().detail.find("nested deeper than the limit of 4 levels"), std::string::npos)
+      << refused.error().detail;
 }
 
 // A hostile value nested far deeper than the stack allows is refused before anything copies it.
@@ -791,6 +818,78 @@ TEST(PatchApply, MultiValuedLimit) {
   auto over = ApplyPatch(Parse(kUser), *ops, TypeNamed("User"), Registry());
   ASSERT_FALSE(over.has_value());
   EXPECT_EQ(over.error().type, ErrorType::kInvalidValue);
+  EXPECT_EQ(over.error().detail, "Operations[0]: 'emails' may hold at most 1000 values");
+}
+
+// A PATCH body of one operation whose value is `count` emails, "<prefix>0@example.com", ...
+Json EmailsOp(std::string_view op, std::string_view path, int count, std::string_view prefix = "u") {
+  Json body = Parse(R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]})json");
+  Json value = Json::array();
+  for (int i = 0; i < count; ++i) {
+    value.push_back(Json{{"value", std::string(prefix) + std::to_string(i) + "@example.com"}});
+  }
+  Json operation{{"op", std::string(op)}, {"path", std::string(path)}, {"value", std::move(value)}};
+  body["Operations"] = Json::array({std::move(operation)});
+  return body;
+}
+
+// max_attribute_values lowers the limit for every way an operation writes elements; the errors
+// name it. Group members are not in the document and are not limited.
+TEST(PatchApply, LoweredMultiValuedLimit) {
+  DocumentLimits limits;
+  limits.attribute_values = 10;
+  const Json bare = Parse(R"json({"userName":"bjensen"})json");
+  auto apply = [&](const Json& body, const Json& document, std::string_view type) {
+    auto ops = ParsePatchRequest(body, nullptr, limits);
+    EXPECT_TRUE(ops.has_value()) << ops.error().detail;
+    return ApplyPatch(document, ops ? *ops : std::vector<PatchOperation>{}, TypeNamed(type), Registry(), nullptr,
+                      limits);
+  };
+
+  auto at_limit = apply(EmailsOp("add", "emails", 10), bare, "User");
+  ASSERT_TRUE(at_limit.has_value()) << at_limit.error().detail;
+  EXPECT_EQ(FindMember(at_limit->resource, "emails")->size(), 10u);
+  EXPECT_TRUE(apply(EmailsOp("replace", "emails", 10), at_limit->resource, "User").has_value());
+
+  struct Case {
+    const char* name;
+    Json body;
+    Json document;
+    std::string detail;
+  };
+  const Json filtered_add = Parse(R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      "Operations":[{"op":"add","path":"emails[type eq \"work\"].value","value":"w@example.com"}]})json");
+  const Case cases[] = {
+      {"add: the value array", EmailsOp("add", "emails", 11), bare,
+       "Operations[0]: 'emails' may hold at most 10 values, the value has 11"},
+      {"add: the document after it", EmailsOp("add", "emails", 1, "new"), at_limit->resource,
+       "Operations[0]: 'emails' may hold at most 10 values"},
+      {"replace", EmailsOp("replace", "emails", 11), bare,
+       "Operations[0]: 'emails' may hold at most 10 values, the value has 11"},
+      {"add on a filter that creates an element", filtered_add, at_limit->resource,
+       "Operations[0]: 'emails' may hold at most 10 values"},
+      {"remove naming values", EmailsOp("remove", "emails", 11), at_limit->resource,
+       "Operations[0]: 'remove' on 'emails' may name at most 10 values"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto refused = apply(c.body, c.document, "User");
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().type, ErrorType::kInvalidValue);
+    EXPECT_EQ(refused.error().detail, c.detail);
+    // Without the lowered limit the same operation applies.
+    auto ops = ParsePatchRequest(c.body);
+    ASSERT_TRUE(ops.has_value());
+    EXPECT_TRUE(ApplyPatch(c.document, *ops, TypeNamed("User"), Registry()).has_value());
+  }
+
+  Json members = Parse(R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                               "Operations":[{"op":"add","path":"members","value":[]}]})json");
+  for (int i = 0; i < 50; ++i) members["Operations"][0]["value"].push_back(Json{{"value", "u" + std::to_string(i)}});
+  auto group = apply(members, Parse(kGroup), "Group");
+  ASSERT_TRUE(group.has_value()) << group.error().detail;
+  ASSERT_EQ(group->member_ops.size(), 1u);
+  EXPECT_EQ(group->member_ops[0].members.size(), 50u);
 }
 
 // Okta pushes up to 256 members in one operation (Ory Polis PR #4080): one kAdd, in order.

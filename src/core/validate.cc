@@ -6,6 +6,7 @@
 #include "core/filter.h"
 
 #include <cctype>
+#include <limits>
 #include <unordered_set>
 #include <utility>
 
@@ -18,6 +19,7 @@ struct Rules {
   bool enforce_canonical;      // canonicalValues are a closed list (extension attributes only)
   bool require;                // required attributes must be present (every WriteContext today)
   QuirkLog* quirks;            // forgiving readings go through it; may be null
+  size_t max_values;           // values one multi-valued attribute may be given
 };
 
 bool StartsWithI(std::string_view text, std::string_view prefix) {
@@ -241,6 +243,11 @@ Result<std::optional<Json>> NormalizeAttribute(const Attribute& attr, const Json
   }
   const Json single = wrapped ? Json::array({value}) : Json();
   const Json& items = wrapped ? single : value;
+  if (items.size() > rules.max_values) {
+    return Fail(ErrorType::kInvalidValue, "Attribute '" + path + "' may hold at most " +
+                                              std::to_string(rules.max_values) + " values, the value has " +
+                                              std::to_string(items.size()));
+  }
   const Attribute* primary = attr.FindSub("primary");
   Json out = Json::array();
   std::string first_primary;
@@ -312,7 +319,8 @@ std::string DeclaredList(const std::vector<const Schema*>& schemas) {
 }  // namespace
 
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
-                                             const SchemaRegistry& registry, WriteContext context, QuirkLog* quirks) {
+                                             const SchemaRegistry& registry, WriteContext context, QuirkLog* quirks,
+                                             const DocumentLimits& limits) {
   if (!input.is_object()) {
     return Fail(ErrorType::kInvalidSyntax, "A " + type.name + " must be a JSON object");
   }
@@ -436,10 +444,13 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
   out.resource = Json::object();
   out.resource["schemas"] = Json::array({schemas[0]->id});
   const bool require = RequiresPresence(context);
+  // A PATCH result is not held to the limit here: ApplyPatch limits what its operations write.
+  const size_t max_values =
+      context == WriteContext::kPatchResult ? std::numeric_limits<size_t>::max() : limits.attribute_values;
   for (size_t i = 0; i < schemas.size(); ++i) {
     const Schema& schema = *schemas[i];
     const bool is_core = i == 0;
-    const Rules rules{type.name, !is_core, require, quirks};
+    const Rules rules{type.name, !is_core, require, quirks, max_values};
     Json target = Json::object();
     std::string missing;  // the first required attribute without a value
     for (size_t j = 0; j < schema.attributes.size(); ++j) {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/limits.h"
 #include "core/quirks.h"
 #include "core/resource.h"
 #include "core/schema.h"
@@ -62,6 +63,10 @@ struct NormalizedResource {
 //    "Attribute 'userName' is required"; so must extensions the resource type marks required, and the
 //    required attributes of every extension that is present;
 //  - more than one `primary: true` in a multi-valued attribute: kInvalidValue;
+//  - in a POST or PUT body (kCreate, kReplace), a multi-valued attribute or sub-attribute given more
+//    than `limits.attribute_values` values: kInvalidValue naming the attribute and the limit.
+//    `members` are exempt (groups may have 100,000), and so is a PATCH result: ApplyPatch limits
+//    what the operations write, and a stored document from before a lowered limit stays patchable;
 //  - `userName` and other strings are trimmed of nothing: values are kept exactly as sent.
 // Pure and thread-safe; `registry` must hold `type`'s schemas (kInternal otherwise).
 // Every forgiving reading above (boolean and number strings, a bare string or one value for an
@@ -70,6 +75,6 @@ struct NormalizedResource {
 // or kInvalidSyntax.
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
                                              const SchemaRegistry& registry, WriteContext context,
-                                             QuirkLog* quirks = nullptr);
+                                             QuirkLog* quirks = nullptr, const DocumentLimits& limits = {});
 
 }  // namespace scim::core

@@ -23,12 +23,12 @@ std::shared_ptr<const SchemaRegistry> Default() {
 }
 
 Result<NormalizedResource> Normalize(std::string_view type, std::string_view body,
-                                     WriteContext context = WriteContext::kCreate) {
+                                     WriteContext context = WriteContext::kCreate, const DocumentLimits& limits = {}) {
   auto registry = Default();
   if (registry == nullptr) return Fail(ErrorType::kInternal, "no registry");
   const ResourceType* rt = registry->FindResourceType(type);
   if (rt == nullptr) return Fail(ErrorType::kInternal, "no resource type");
-  return NormalizeResource(MustParse(body), *rt, *registry, context);
+  return NormalizeResource(MustParse(body), *rt, *registry, context, nullptr, limits);
 }
 
 // A row: the input body, and either the exact canonical document or the error and a detail substring.
@@ -334,6 +334,45 @@ TEST(ValidateMembers, ExtractedFromTheDocument) {
        ErrorType::kInvalidValue, "non-empty string 'value'"},
   };
   for (const Row& row : bad) Check(row);
+}
+
+// {"userName":"a","emails":[<count> addresses]}, or a group with <count> members.
+std::string WithValues(std::string_view type, int count) {
+  Json body = type == "User" ? Json{{"userName", "a"}, {"emails", Json::array()}}
+                             : Json{{"displayName", "g"}, {"members", Json::array()}};
+  Json& values = type == "User" ? body["emails"] : body["members"];
+  for (int i = 0; i < count; ++i) values.push_back(Json{{"value", "u" + std::to_string(i) + "@example.com"}});
+  return DumpJson(body);
+}
+
+// A POST or PUT body's multi-valued attribute is held to max_attribute_values, as PATCH is; the
+// error names the attribute and the limit. Group members are exempt (groups may have 100,000).
+TEST(ValidateLimits, ValuesOfAMultiValuedAttribute) {
+  ASSERT_TRUE(Normalize("User", WithValues("User", 1000)).has_value());
+  auto over_ceiling = Normalize("User", WithValues("User", 1001));
+  ASSERT_FALSE(over_ceiling.has_value());
+  EXPECT_EQ(over_ceiling.error().type, ErrorType::kInvalidValue);
+  EXPECT_EQ(over_ceiling.error().detail, "Attribute 'emails' may hold at most 1000 values, the value has 1001");
+
+  DocumentLimits limits;
+  limits.attribute_values = 10;
+  for (WriteContext context : {WriteContext::kCreate, WriteContext::kReplace}) {
+    auto at_limit = Normalize("User", WithValues("User", 10), context, limits);
+    ASSERT_TRUE(at_limit.has_value()) << at_limit.error().detail;
+    EXPECT_EQ(at_limit->resource["emails"].size(), 10u);
+    auto over = Normalize("User", WithValues("User", 11), context, limits);
+    ASSERT_FALSE(over.has_value());
+    EXPECT_EQ(over.error().type, ErrorType::kInvalidValue);
+    EXPECT_EQ(over.error().detail, "Attribute 'emails' may hold at most 10 values, the value has 11");
+  }
+  // A PATCH result is ApplyPatch's to limit: a document stored before the limit was lowered stays
+  // patchable.
+  EXPECT_TRUE(Normalize("User", WithValues("User", 11), WriteContext::kPatchResult, limits).has_value());
+
+  auto group = Normalize("Group", WithValues("Group", 50), WriteContext::kCreate, limits);
+  ASSERT_TRUE(group.has_value()) << group.error().detail;
+  ASSERT_TRUE(group->members.has_value());
+  EXPECT_EQ(group->members->size(), 50u);
 }
 
 TEST(ValidatePassword, MovedOutOfTheDocument) {
