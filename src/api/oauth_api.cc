@@ -9,12 +9,15 @@
 #include "auth/authenticator.h"
 #include "auth/crypto.h"
 #include "auth/oauth.h"
+#include "core/encoding.h"
 #include "core/json.h"
+#include "core/time.h"
 
 namespace scim::api {
 namespace {
 
 constexpr std::string_view kTokenPath = "/oauth/token";
+constexpr std::string_view kAuthorizePath = "/oauth/authorize";
 constexpr std::string_view kMetadataPath = "/.well-known/oauth-authorization-server";
 constexpr std::string_view kScope = "scim";
 
@@ -67,14 +70,152 @@ std::string_view Param(const std::vector<std::pair<std::string, std::string>>& p
   return {};
 }
 
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// application/x-www-form-urlencoded, for the parameters of a redirect.
+std::string FormEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+// The value of cookie `name` in a Cookie header, or empty.
+std::string_view CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t semicolon = header.find(';');
+    std::string_view pair = header.substr(0, semicolon);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    if (semicolon == std::string_view::npos) break;
+    header.remove_prefix(semicolon + 1);
+  }
+  return {};
+}
+
+// The origin (scheme://host[:port]) of an absolute URI, for a Content-Security-Policy source.
+std::string_view OriginOf(std::string_view uri) {
+  size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  size_t end = uri.find_first_of("/?#", scheme_end + 3);
+  return uri.substr(0, end);
+}
+
+// An HTML page of the authorize flow: no script at all, never framed, never cached, no referrer.
+// The forms post to this server; `redirect_origin` may also receive a form's redirect (Chrome
+// applies form-action to the redirect that answers a form).
+http::Response Page(int status, std::string_view title, std::string_view body, std::string_view redirect_origin = {}) {
+  http::Response response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Pragma", "no-cache");
+  std::string csp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+  if (!redirect_origin.empty()) csp += " " + std::string(redirect_origin);
+  csp += "; frame-ancestors 'none'; base-uri 'none'";
+  response.headers.emplace_back("Content-Security-Policy", csp);
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
+                  EscapeHtml(title) +
+                  "</title><style>body{font:16px system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;"
+                  "color:#1a1a1a}h1{font-size:1.3rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],"
+                  "input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}button{margin:1rem .5rem 0 0;"
+                  "padding:.5rem 1.2rem}.error{color:#b00020}</style></head><body><h1>" +
+                  EscapeHtml(title) + "</h1>\n" + std::string(body) + "\n</body></html>\n";
+  return response;
+}
+
+http::Response Redirect(const std::string& uri, const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string location = uri;
+  char separator = uri.find('?') == std::string::npos ? '?' : '&';
+  for (const auto& [name, value] : params) {
+    if (value.empty()) continue;
+    location += separator;
+    location += name + "=" + FormEncode(value);
+    separator = '&';
+  }
+  http::Response response;
+  response.status = 302;
+  response.headers.emplace_back("Location", location);
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return response;
+}
+
+// The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
+struct AuthorizeRequest {
+  std::string response_type, client_id, redirect_uri, scope, state, code_challenge, code_challenge_method;
+
+  static AuthorizeRequest From(const std::vector<std::pair<std::string, std::string>>& params) {
+    auto get = [&](std::string_view name) { return std::string(Param(params, name)); };
+    return {get("response_type"), get("client_id"),      get("redirect_uri"),         get("scope"),
+            get("state"),         get("code_challenge"), get("code_challenge_method")};
+  }
+  std::vector<std::pair<std::string, std::string>> Fields() const {
+    return {{"response_type", response_type}, {"client_id", client_id},
+            {"redirect_uri", redirect_uri},   {"scope", scope},
+            {"state", state},                 {"code_challenge", code_challenge},
+            {"code_challenge_method", code_challenge_method}};
+  }
+  std::string HiddenFields() const {
+    std::string html;
+    for (const auto& [name, value] : Fields()) {
+      html += "<input type=\"hidden\" name=\"" + name + "\" value=\"" + EscapeHtml(value) + "\">";
+    }
+    return html;
+  }
+};
+
+constexpr std::string_view kCsrfCookie = "scimd_oauth_csrf";
+constexpr auto kCodeLifetime = std::chrono::seconds(60);
+constexpr auto kConsentLifetime = std::chrono::minutes(10);
+
 }  // namespace
 
 struct OAuthApi::Impl {
   storage::Store& store;
   OAuthOptions options;
-  auth::FailureThrottle throttle;
+  auth::FailureThrottle throttle;        // client authentication at the token endpoint
+  auth::FailureThrottle login_throttle;  // the authorize page's login form
+  // Signs the CSRF tokens and consent tickets of the authorize pages. Per process: a restart (or
+  // another instance) turns a form being filled in into "start again".
+  const std::string signing_key = auth::RandomHex(32);
 
-  Impl(storage::Store& s, OAuthOptions o) : store(s), options(std::move(o)), throttle(options.throttle) {}
+  Impl(storage::Store& s, OAuthOptions o)
+      : store(s), options(std::move(o)), throttle(options.throttle), login_throttle(options.throttle) {}
+
+  std::string Sign(std::string_view purpose, std::string_view message) const {
+    return auth::HmacSha256Hex(signing_key, std::string(purpose) + '\n' + std::string(message));
+  }
 
   std::string Origin(const http::Request& request) const {
     if (!options.public_base_url.empty()) return options.public_base_url;
@@ -89,12 +230,15 @@ struct OAuthApi::Impl {
       }
       std::string origin = Origin(request);
       return respond(Json(200, {{"issuer", origin},
+                                {"authorization_endpoint", origin + std::string(kAuthorizePath)},
                                 {"token_endpoint", origin + std::string(kTokenPath)},
-                                {"grant_types_supported", {"client_credentials"}},
+                                {"grant_types_supported", {"authorization_code", "refresh_token", "client_credentials"}},
+                                {"response_types_supported", {"code"}},
+                                {"code_challenge_methods_supported", {"S256"}},
                                 {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
-                                {"response_types_supported", core::Json::array()},
-                                {"scopes_supported", {kScope}}}));
+                                {"scopes_supported", {kScope, "offline_access"}}}));
     }
+    if (request.path == kAuthorizePath) return Authorize(std::move(request), std::move(respond));
     if (request.method != "POST") {
       http::Response response = OAuthError(405, "invalid_request", "the token endpoint takes POST only");
       response.headers.emplace_back("Allow", "POST");
@@ -158,9 +302,13 @@ struct OAuthApi::Impl {
 
     std::string_view grant_type = Param(*form, "grant_type");
     if (grant_type.empty()) return respond(OAuthError(400, "invalid_request", "grant_type is missing"));
+    if (grant_type == "authorization_code" || grant_type == "refresh_token") {
+      return Exchange(*client, grant_type == "authorization_code", *form, std::move(respond));
+    }
     if (grant_type != "client_credentials") {
       return respond(OAuthError(400, "unsupported_grant_type",
-                                "this server grants client_credentials; '" + std::string(grant_type) + "' is not supported"));
+                                "'" + std::string(grant_type) +
+                                    "' is not supported (authorization_code, refresh_token, client_credentials)"));
     }
     if (!client->tenant) {
       return respond(OAuthError(400, "unauthorized_client",
@@ -184,6 +332,293 @@ struct OAuthApi::Impl {
                   respond(std::move(success));
                 });
   }
+
+  // ---- authorization_code and refresh_token ---------------------------------------------------
+
+  // Exchanges a code (RFC 6749 §4.1.3, RFC 7636 §4.6) or a refresh token (§6, rotated: the old one
+  // is spent) for new tokens, in one transaction. A code or refresh token presented a second time
+  // revokes every token of its grant (§4.1.2, §10.4): one of the two presenters is not the client.
+  void Exchange(const storage::OAuthClientRecord& client, bool code_grant,
+                const std::vector<std::pair<std::string, std::string>>& form, http::Responder respond) {
+    std::string presented(Param(form, code_grant ? "code" : "refresh_token"));
+    if (presented.empty()) {
+      return respond(OAuthError(400, "invalid_request", code_grant ? "code is missing" : "refresh_token is missing"));
+    }
+    struct Outcome {
+      std::optional<http::Response> refusal;
+      core::Json body;
+      std::string tenant_name;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    auto refuse = [outcome](std::string_view description) {
+      outcome->refusal = OAuthError(400, "invalid_grant", description);
+      return core::Result<void>();
+    };
+    auto now = std::chrono::system_clock::now();
+    std::string now_text = core::FormatRfc3339(now);
+    std::string hash = auth::HashTokenSecret(presented);
+    std::string redirect_uri(Param(form, "redirect_uri"));
+    std::string verifier(Param(form, "code_verifier"));
+    auto access_lifetime = options.access_token_lifetime;
+    auto refresh_lifetime = options.refresh_token_lifetime;
+    auto issue = [=](storage::WriteTxn& txn, storage::TenantId tenant, const std::string& family,
+                     bool with_refresh) -> core::Result<void> {
+      auth::IssuedToken access = auth::NewAccessToken(client, tenant, "", access_lifetime, now, family);
+      if (auto r = txn.InsertOAuthToken(access.record, auth::HashTokenSecret(access.secret)); !r) return r;
+      outcome->body = {{"access_token", access.secret},
+                       {"token_type", "Bearer"},
+                       {"expires_in", access.expires_in},
+                       {"scope", with_refresh ? "scim offline_access" : "scim"}};
+      if (with_refresh) {
+        auth::IssuedToken refresh = auth::NewRefreshToken(client.id, tenant, refresh_lifetime, now, family);
+        if (auto r = txn.InsertOAuthToken(refresh.record, auth::HashTokenSecret(refresh.secret)); !r) return r;
+        outcome->body["refresh_token"] = refresh.secret;
+      }
+      return {};
+    };
+    store.Write(
+        [=](storage::WriteTxn& txn) -> core::Result<void> {
+          if (code_grant) {
+            auto found = txn.ConsumeOAuthCode(hash, now_text);
+            if (!found) return std::unexpected(found.error());
+            if (!*found || (*found)->expires <= now_text) return refuse("the code is unknown or has expired");
+            const storage::OAuthCodeRecord& code = **found;
+            if (code.used) {
+              if (auto r = txn.RevokeOAuthFamily(code.family, now_text); !r) return r;
+              return refuse("the code was used already; the tokens issued with it are revoked");
+            }
+            if (code.client_id != client.id) return refuse("the code was issued to another client");
+            if (code.redirect_uri != redirect_uri) return refuse("redirect_uri is not the authorization request's");
+            if (!code.code_challenge.empty() && !auth::PkceMatches(verifier, code.code_challenge)) {
+              return refuse(verifier.empty() ? "code_verifier is missing (the request had a code_challenge)"
+                                             : "code_verifier does not match the code_challenge");
+            }
+            outcome->tenant_name = code.tenant_name;
+            return issue(txn, code.tenant, code.family, auth::ScopeHas(code.scope, "offline_access"));
+          }
+          auto found = txn.ConsumeOAuthRefreshToken(hash, now_text);
+          if (!found) return std::unexpected(found.error());
+          if (!*found || (*found)->revoked || (*found)->expires <= now_text) {
+            return refuse("the refresh token is unknown, revoked or expired");
+          }
+          const storage::OAuthTokenRecord& token = **found;
+          if (token.used) {
+            if (auto r = txn.RevokeOAuthFamily(token.family, now_text); !r) return r;
+            return refuse("the refresh token was used already; every token of its grant is revoked");
+          }
+          if (token.client_id != client.id) return refuse("the refresh token was issued to another client");
+          outcome->tenant_name = token.tenant_name;
+          return issue(txn, token.tenant, token.family, true);
+        },
+        [respond = std::move(respond), outcome, client_id = client.id](core::Result<void> written) mutable {
+          if (!written) return respond(OAuthError(503, "temporarily_unavailable", "the grant could not be stored"));
+          if (outcome->refusal) return respond(std::move(*outcome->refusal));
+          http::Response response = NoStore(Json(200, outcome->body));
+          response.log_tenant = outcome->tenant_name;
+          response.log_credential = "oauth:" + client_id;
+          respond(std::move(response));
+        });
+  }
+
+  // ---- the authorize page (RFC 6749 §4.1.1-4.1.2) -----------------------------------------------
+
+  // GET shows the login form; POST step=login checks the tenant's SCIM login (scimd login set) and
+  // shows the consent form; POST step=consent redirects to the client with a code, or with
+  // access_denied. Problems with the client or its redirect URI are shown here and never redirected
+  // (that would make this an open redirector); the others go back to the client as RFC 6749 §4.1.2.1.
+  void Authorize(http::Request request, http::Responder respond) {
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string why;
+    if (request.method == "GET" || request.method == "HEAD") {
+      auto parsed = ParseForm(request.query, &why);
+      if (!parsed) return respond(Page(400, "Cannot sign in", "<p class=\"error\">" + EscapeHtml(why) + "</p>"));
+      params = std::move(*parsed);
+    } else if (request.method == "POST") {
+      if (!core::ToLower(request.Header("Content-Type")).starts_with("application/x-www-form-urlencoded")) {
+        return respond(Page(400, "Cannot sign in", "<p class=\"error\">Unexpected form encoding.</p>"));
+      }
+      auto parsed = ParseForm(request.body, &why);
+      if (!parsed) return respond(Page(400, "Cannot sign in", "<p class=\"error\">" + EscapeHtml(why) + "</p>"));
+      params = std::move(*parsed);
+    } else {
+      http::Response response = Page(405, "Cannot sign in", "<p class=\"error\">Use GET or POST.</p>");
+      response.headers.emplace_back("Allow", "GET, POST");
+      return respond(std::move(response));
+    }
+
+    std::string step(Param(params, "step"));
+    AuthorizeRequest authorize = AuthorizeRequest::From(params);
+    std::optional<std::pair<storage::TenantId, std::string>> consented;  // from a valid consent ticket
+    std::string nonce(CookieValue(request.Header("Cookie"), kCsrfCookie));
+    if (request.method == "POST") {
+      // CSRF: the form carries a signature of the nonce in this browser's cookie.
+      if (nonce.empty() || !auth::ConstantTimeEquals(Sign("csrf", nonce), Param(params, "csrf"))) {
+        return respond(Page(400, "This form has expired",
+                            "<p class=\"error\">The sign-in form was not sent from this page, or has expired. Start "
+                            "again from your identity provider.</p>"));
+      }
+      if (step == "consent") {
+        auto ticket = ReadConsentTicket(Param(params, "ticket"), nonce);
+        if (!ticket) {
+          return respond(Page(400, "This form has expired",
+                              "<p class=\"error\">The approval has expired. Start again from your identity "
+                              "provider.</p>"));
+        }
+        authorize = ticket->first;
+        consented = ticket->second;
+      }
+    }
+
+    auto client = store.FindOAuthClient(authorize.client_id);
+    if (!client) return respond(Page(503, "Cannot sign in", "<p class=\"error\">Try again shortly.</p>"));
+    if (!*client) {
+      return respond(Page(400, "Cannot sign in", "<p class=\"error\">Unknown client_id. Check the client id your "
+                                                 "identity provider was given.</p>"));
+    }
+    if (authorize.redirect_uri.empty() && (*client)->redirect_uris.size() == 1 && (*client)->okta_app.empty()) {
+      authorize.redirect_uri = (*client)->redirect_uris.front();  // RFC 6749 §3.1.2.3: the only one
+    }
+    if (!auth::RedirectUriAllowed(**client, authorize.redirect_uri)) {
+      return respond(Page(400, "Cannot sign in",
+                          "<p class=\"error\">The redirect_uri is not registered for this client.</p>"));
+    }
+    auto back = [&](std::string_view error, std::string_view description) {
+      return respond(Redirect(authorize.redirect_uri,
+                              {{"error", std::string(error)}, {"error_description", std::string(description)},
+                               {"state", authorize.state}}));
+    };
+    if (authorize.response_type != "code") {
+      return back("unsupported_response_type", "response_type must be code");
+    }
+    if (!authorize.code_challenge.empty() || !authorize.code_challenge_method.empty()) {
+      if (authorize.code_challenge_method != "S256") {
+        return back("invalid_request", "code_challenge_method must be S256");
+      }
+      if (!auth::IsS256Challenge(authorize.code_challenge)) {
+        return back("invalid_request", "code_challenge must be 43 base64url characters");
+      }
+    }
+
+    if (consented) {
+      if (Param(params, "decision") != "allow") return back("access_denied", "the administrator did not allow access");
+      return IssueCode(**client, authorize, consented->first, std::move(respond));
+    }
+    bool secure = options.scheme == "https" || options.public_base_url.starts_with("https://");
+    if (nonce.empty() || nonce.size() != 32) nonce = auth::RandomHex(16);
+    std::string cookie = std::string(kCsrfCookie) + "=" + nonce + "; Path=/oauth; HttpOnly; SameSite=Lax" +
+                         (secure ? "; Secure" : "");
+    if (step != "login") {  // GET: the login form
+      http::Response page = LoginPage(authorize, nonce, {});
+      page.headers.emplace_back("Set-Cookie", cookie);
+      return respond(std::move(page));
+    }
+
+    std::string throttle_key = request.remote_address + "|oauth-login";
+    auto now = std::chrono::steady_clock::now();
+    if (int seconds = login_throttle.LockedFor(throttle_key, now); seconds > 0) {
+      http::Response page = LoginPage(authorize, nonce,
+                                      "Too many failed sign-in attempts. Try again in " +
+                                          std::to_string((seconds + 59) / 60) + " minute(s).");
+      page.status = 429;
+      page.headers.emplace_back("Retry-After", std::to_string(seconds));
+      return respond(std::move(page));
+    }
+    std::string username(Param(params, "username"));
+    std::string password(Param(params, "password"));
+    auto login = username.empty() || username.size() > 256 ? core::Result<std::optional<storage::LoginRecord>>()
+                                                            : store.FindLogin(username);
+    if (!login) return respond(Page(503, "Cannot sign in", "<p class=\"error\">Try again shortly.</p>"));
+    // The same answer for an unknown username, a wrong password and another tenant's login.
+    bool matches = auth::PasswordMatches(*login, password);
+    if (!matches || ((*client)->tenant && (*client)->tenant->value != (*login)->tenant.value)) {
+      login_throttle.RecordFailure(throttle_key, now);
+      http::Response page = LoginPage(authorize, nonce, "The username or password is not valid.");
+      page.log_error = "login refused";
+      return respond(std::move(page));
+    }
+    respond(ConsentPage(**client, authorize, nonce, (*login)->tenant, (*login)->tenant_name));
+  }
+
+  http::Response LoginPage(const AuthorizeRequest& authorize, const std::string& nonce, std::string_view error) const {
+    std::string body;
+    if (!error.empty()) body += "<p class=\"error\" role=\"alert\">" + EscapeHtml(error) + "</p>";
+    body += "<p>Sign in with your organisation's SCIM login to connect your identity provider.</p>"
+            "<form method=\"post\" action=\"" + std::string(kAuthorizePath) + "\">" +
+            authorize.HiddenFields() + "<input type=\"hidden\" name=\"step\" value=\"login\">" +
+            "<input type=\"hidden\" name=\"csrf\" value=\"" + Sign("csrf", nonce) + "\">" +
+            "<label for=\"username\">Username</label><input type=\"text\" id=\"username\" name=\"username\" "
+            "autocomplete=\"username\" required autofocus>"
+            "<label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" "
+            "autocomplete=\"current-password\" required>"
+            "<button type=\"submit\">Sign in</button></form>";
+    return Page(200, "Sign in to scimd", body);
+  }
+
+  // The consent form carries a ticket: the request and the tenant the login chose, signed together
+  // with this browser's CSRF nonce and valid for kConsentLifetime.
+  http::Response ConsentPage(const storage::OAuthClientRecord& client, const AuthorizeRequest& authorize,
+                             const std::string& nonce, storage::TenantId tenant, const std::string& tenant_name) const {
+    core::Json payload = core::Json::object();
+    for (const auto& [name, value] : authorize.Fields()) payload[name] = value;
+    payload["tenant"] = tenant.value;
+    payload["tenant_name"] = tenant_name;
+    payload["expires"] = std::chrono::duration_cast<std::chrono::seconds>(
+                             (std::chrono::system_clock::now() + kConsentLifetime).time_since_epoch())
+                             .count();
+    std::string encoded = core::Base64UrlEncode(core::DumpJson(payload));
+    std::string ticket = encoded + "." + Sign("consent", encoded + "." + nonce);
+    std::string who = client.okta_app.empty() ? "The application with client id " + client.id
+                                              : "Okta (app " + client.okta_app + ")";
+    bool offline = auth::ScopeHas(authorize.scope, "offline_access");
+    std::string body =
+        "<p>" + EscapeHtml(who) + " asks to create, update, deactivate and delete the users and groups of <strong>" +
+        EscapeHtml(tenant_name) + "</strong> through SCIM" +
+        (offline ? ", and to keep that access until you revoke it." : ".") + "</p>" +
+        "<p>It will be sent back to <code>" + EscapeHtml(OriginOf(authorize.redirect_uri)) + "</code>.</p>" +
+        "<form method=\"post\" action=\"" + std::string(kAuthorizePath) + "\">" +
+        "<input type=\"hidden\" name=\"step\" value=\"consent\">" + "<input type=\"hidden\" name=\"csrf\" value=\"" +
+        Sign("csrf", nonce) + "\">" + "<input type=\"hidden\" name=\"ticket\" value=\"" + EscapeHtml(ticket) + "\">" +
+        "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>"
+        "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>";
+    return Page(200, "Allow access to " + tenant_name + "?", body, OriginOf(authorize.redirect_uri));
+  }
+
+  std::optional<std::pair<AuthorizeRequest, std::pair<storage::TenantId, std::string>>> ReadConsentTicket(
+      std::string_view ticket, const std::string& nonce) const {
+    size_t dot = ticket.rfind('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    std::string_view encoded = ticket.substr(0, dot);
+    if (!auth::ConstantTimeEquals(Sign("consent", std::string(encoded) + "." + nonce), ticket.substr(dot + 1))) {
+      return std::nullopt;
+    }
+    auto text = core::Base64UrlDecode(encoded);
+    if (!text) return std::nullopt;
+    auto payload = core::ParseJson(*text);
+    if (!payload || !payload->is_object()) return std::nullopt;
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    if (payload->value("expires", int64_t{0}) < now.count()) return std::nullopt;
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const auto& [name, value] : AuthorizeRequest().Fields()) fields.emplace_back(name, payload->value(name, ""));
+    return std::pair{AuthorizeRequest::From(fields),
+                     std::pair{storage::TenantId{payload->value("tenant", int64_t{0})},
+                               payload->value("tenant_name", std::string())}};
+  }
+
+  void IssueCode(const storage::OAuthClientRecord& client, const AuthorizeRequest& authorize, storage::TenantId tenant,
+                 http::Responder respond) {
+    auth::IssuedCode code = auth::NewAuthorizationCode(client, tenant, authorize.redirect_uri,
+                                                       authorize.code_challenge, authorize.scope, kCodeLifetime,
+                                                       std::chrono::system_clock::now());
+    std::string hash = auth::HashTokenSecret(code.secret);
+    http::Response redirect = Redirect(authorize.redirect_uri, {{"code", code.secret}, {"state", authorize.state}});
+    store.Write([record = code.record, hash](storage::WriteTxn& txn) { return txn.InsertOAuthCode(record, hash); },
+                [respond = std::move(respond), redirect = std::move(redirect)](core::Result<void> written) mutable {
+                  if (!written) {
+                    return respond(Page(503, "Cannot sign in", "<p class=\"error\">Try again shortly.</p>"));
+                  }
+                  respond(std::move(redirect));
+                });
+  }
 };
 
 OAuthApi::OAuthApi(storage::Store& store, OAuthOptions options)
@@ -191,7 +626,9 @@ OAuthApi::OAuthApi(storage::Store& store, OAuthOptions options)
 
 OAuthApi::~OAuthApi() = default;
 
-bool OAuthApi::Owns(std::string_view path) { return path == kTokenPath || path == kMetadataPath; }
+bool OAuthApi::Owns(std::string_view path) {
+  return path == kTokenPath || path == kAuthorizePath || path == kMetadataPath;
+}
 
 void OAuthApi::Handle(http::Request request, http::Responder respond) {
   impl_->Handle(std::move(request), std::move(respond));

@@ -135,6 +135,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("auth_max_failures", &Config::auth_max_failures, 0, 1000),
       IntSetting("auth_lockout_seconds", &Config::auth_lockout_seconds, 1, 86400),
       IntSetting("oauth_access_token_seconds", &Config::oauth_access_token_seconds, 1, 86400),
+      IntSetting("oauth_refresh_token_days", &Config::oauth_refresh_token_days, 1, 3650),
       IntSetting("max_json_depth", &Config::max_json_depth, 8, core::kMaxJsonDepth),
       IntSetting("max_filter_length", &Config::max_filter_length, 256, core::kMaxFilterLength),
       IntSetting("max_filter_depth", &Config::max_filter_depth, 4, core::kMaxFilterDepth),

@@ -39,6 +39,7 @@ struct Config {
   int64_t auth_max_failures = 10;          // auth_max_failures (0: no lockout) SCIMD_AUTH_MAX_FAILURES
   int64_t auth_lockout_seconds = 300;      // auth_lockout_seconds            SCIMD_AUTH_LOCKOUT_SECONDS
   int64_t oauth_access_token_seconds = 3600;  // oauth_access_token_seconds   SCIMD_OAUTH_ACCESS_TOKEN_SECONDS
+  int64_t oauth_refresh_token_days = 90;   // oauth_refresh_token_days        SCIMD_OAUTH_REFRESH_TOKEN_DAYS
   // What a client's SCIM document may hold (docs/limits.md); each may be lowered from its ceiling.
   int64_t max_json_depth = core::kMaxJsonDepth;                // max_json_depth        SCIMD_MAX_JSON_DEPTH
   int64_t max_filter_length = core::kMaxFilterLength;          // max_filter_length     SCIMD_MAX_FILTER_LENGTH

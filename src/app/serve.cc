@@ -245,6 +245,7 @@ int Serve(const ServeFlags& flags) {
   oauth_options.public_base_url = api_options.public_base_url;
   oauth_options.scheme = api_options.scheme;
   oauth_options.access_token_lifetime = std::chrono::seconds(config.oauth_access_token_seconds);
+  oauth_options.refresh_token_lifetime = std::chrono::hours(24 * config.oauth_refresh_token_days);
   oauth_options.throttle = api_options.login_throttle;
   api::OAuthApi oauth_api(*env->store, oauth_options);
 

@@ -66,6 +66,16 @@ std::optional<std::pair<std::string, std::string>> ParseBasic(std::string_view a
   return std::pair{decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
+bool PasswordMatches(const std::optional<storage::LoginRecord>& login, std::string_view password) {
+  if (!login) {
+    // As slow as a wrong password, so that timing does not tell which usernames exist.
+    static const std::string decoy = HashPassword("scimd decoy password").value_or("");
+    (void)VerifyPassword(decoy, password);
+    return false;
+  }
+  return VerifyPassword(login->password_hash, password);
+}
+
 core::Error Authenticator::Refuse(std::string_view client_key, std::string_view refusal) {
   auto now = FailureThrottle::Clock::now();
   if (int seconds = throttle_.LockedFor(client_key, now); seconds > 0) {
@@ -145,13 +155,7 @@ core::Result<Principal> Authenticator::AuthenticateBasic(std::string_view author
     if (throttle_.LockedFor(client_key, FailureThrottle::Clock::now()) > 0) {
       return std::unexpected(Refuse(client_key, kInvalidLogin));
     }
-    if (!*login) {
-      // As slow as a wrong password, so that timing does not tell which usernames exist.
-      static const std::string decoy = HashPassword("scimd decoy password").value_or("");
-      (void)VerifyPassword(decoy, password);
-      return std::unexpected(Refuse(client_key, kInvalidLogin));
-    }
-    if (!VerifyPassword((*login)->password_hash, password)) return std::unexpected(Refuse(client_key, kInvalidLogin));
+    if (!PasswordMatches(*login, password)) return std::unexpected(Refuse(client_key, kInvalidLogin));
     RememberVerified(std::move(key));
   }
   const storage::LoginRecord& record = **login;

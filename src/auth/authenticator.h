@@ -83,6 +83,10 @@ inline constexpr std::string_view kInvalidLogin = "The username or password is n
 // The refusal `principal` would get on a tenant's endpoint that is not its own.
 std::string_view RefusalFor(const Principal& principal);
 
+// Whether `password` is the login's (Argon2id, ~25 ms of CPU). With no login it hashes a decoy
+// password just as long and returns false, so that timing does not tell which usernames exist.
+bool PasswordMatches(const std::optional<storage::LoginRecord>& login, std::string_view password);
+
 // The username and password of a "Basic <base64>" header, or nullopt when it is not one.
 std::optional<std::pair<std::string, std::string>> ParseBasic(std::string_view authorization);
 

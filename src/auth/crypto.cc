@@ -64,6 +64,17 @@ std::string NewOAuthClientSecret() { return "scimdcs_" + RandomBase64Url(); }
 
 std::string NewOAuthAccessToken() { return "scimdat_" + RandomBase64Url(); }
 
+std::string NewOAuthCode() { return "scimdac_" + RandomBase64Url(); }
+
+std::string NewOAuthRefreshToken() { return "scimdrt_" + RandomBase64Url(); }
+
+std::string Sha256(std::string_view data) {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size());
+  return digest;
+}
+
 std::string HashTokenSecret(std::string_view secret) {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size());

@@ -33,6 +33,12 @@ std::string NewWebhookSecret();
 std::string NewOAuthClientId();
 std::string NewOAuthClientSecret();
 std::string NewOAuthAccessToken();
+// An authorization code ("scimdac_" + 256 bits) and a refresh token ("scimdrt_" + 256 bits).
+std::string NewOAuthCode();
+std::string NewOAuthRefreshToken();
+
+// The raw 32-byte SHA-256 digest of `data` (PKCE's S256).
+std::string Sha256(std::string_view data);
 
 // HMAC-SHA256 of `message` under `key` as lower-case hex (webhook signatures).
 std::string HmacSha256Hex(std::string_view key, std::string_view message);

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "auth/crypto.h"
+#include "core/encoding.h"
 #include "core/json.h"
 #include "core/time.h"
 
@@ -120,19 +121,88 @@ IssuedClient NewOAuthClient(const std::optional<storage::Tenant>& tenant, std::v
   return issued;
 }
 
-IssuedToken NewAccessToken(const storage::OAuthClientRecord& client, storage::TenantId tenant,
-                           const std::string& tenant_name, std::chrono::seconds lifetime,
-                           std::chrono::system_clock::time_point now) {
+namespace {
+
+IssuedToken NewToken(std::string secret, std::string kind, const std::string& client_id, storage::TenantId tenant,
+                     std::chrono::seconds lifetime, std::chrono::system_clock::time_point now,
+                     const std::string& family) {
   IssuedToken issued;
-  issued.secret = NewOAuthAccessToken();
+  issued.secret = std::move(secret);
   issued.expires_in = lifetime.count();
   storage::OAuthTokenRecord& r = issued.record;
   r.id = "oat_" + RandomHex(8);
-  r.kind = "access";
+  r.kind = std::move(kind);
+  r.client_id = client_id;
+  r.tenant = tenant;
+  r.family = family.empty() ? r.id : family;
+  r.created = core::FormatRfc3339(now);
+  r.expires = core::FormatRfc3339(now + lifetime);
+  return issued;
+}
+
+bool IsUnreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+}  // namespace
+
+IssuedToken NewAccessToken(const storage::OAuthClientRecord& client, storage::TenantId tenant,
+                           const std::string& tenant_name, std::chrono::seconds lifetime,
+                           std::chrono::system_clock::time_point now, const std::string& family) {
+  IssuedToken issued = NewToken(NewOAuthAccessToken(), "access", client.id, tenant, lifetime, now, family);
+  issued.record.tenant_name = tenant_name;
+  return issued;
+}
+
+IssuedToken NewRefreshToken(const std::string& client_id, storage::TenantId tenant, std::chrono::seconds lifetime,
+                            std::chrono::system_clock::time_point now, const std::string& family) {
+  return NewToken(NewOAuthRefreshToken(), "refresh", client_id, tenant, lifetime, now, family);
+}
+
+bool IsCodeVerifier(std::string_view verifier) {
+  if (verifier.size() < 43 || verifier.size() > 128) return false;
+  for (char c : verifier) {
+    if (!IsUnreserved(c)) return false;
+  }
+  return true;
+}
+
+bool IsS256Challenge(std::string_view challenge) {
+  if (challenge.size() != 43) return false;
+  for (char c : challenge) {
+    if (!IsUnreserved(c) || c == '.' || c == '~') return false;
+  }
+  return true;
+}
+
+bool PkceMatches(std::string_view verifier, std::string_view challenge) {
+  if (!IsCodeVerifier(verifier)) return false;
+  return ConstantTimeEquals(core::Base64UrlEncode(Sha256(verifier)), challenge);
+}
+
+bool ScopeHas(std::string_view scope, std::string_view item) {
+  while (!scope.empty()) {
+    size_t space = scope.find(' ');
+    if (scope.substr(0, space) == item) return true;
+    if (space == std::string_view::npos) break;
+    scope.remove_prefix(space + 1);
+  }
+  return false;
+}
+
+IssuedCode NewAuthorizationCode(const storage::OAuthClientRecord& client, storage::TenantId tenant,
+                                std::string redirect_uri, std::string code_challenge, std::string scope,
+                                std::chrono::seconds lifetime, std::chrono::system_clock::time_point now) {
+  IssuedCode issued;
+  issued.secret = NewOAuthCode();
+  storage::OAuthCodeRecord& r = issued.record;
   r.client_id = client.id;
   r.tenant = tenant;
-  r.tenant_name = tenant_name;
-  r.family = r.id;
+  r.redirect_uri = std::move(redirect_uri);
+  r.code_challenge = std::move(code_challenge);
+  r.scope = std::move(scope);
+  r.family = "oaf_" + RandomHex(8);
   r.created = core::FormatRfc3339(now);
   r.expires = core::FormatRfc3339(now + lifetime);
   return issued;

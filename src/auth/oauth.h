@@ -47,14 +47,36 @@ struct IssuedClient {
 IssuedClient NewOAuthClient(const std::optional<storage::Tenant>& tenant, std::vector<std::string> redirect_uris,
                             std::string okta_app, const std::string& now);
 
+// RFC 7636: a code_verifier is 43-128 of [A-Za-z0-9-._~]; a code_challenge (S256) is 43 base64url
+// characters. PkceMatches: BASE64URL(SHA256(verifier)) == challenge, compared in constant time.
+bool IsCodeVerifier(std::string_view verifier);
+bool IsS256Challenge(std::string_view challenge);
+bool PkceMatches(std::string_view verifier, std::string_view challenge);
+
+// Whether the space-separated `scope` holds `item` ("offline_access").
+bool ScopeHas(std::string_view scope, std::string_view item);
+
+struct IssuedCode {
+  storage::OAuthCodeRecord record;
+  std::string secret;  // the code itself; only its hash is stored
+};
+// A new authorization code (not yet stored), valid for `lifetime` from `now`.
+IssuedCode NewAuthorizationCode(const storage::OAuthClientRecord& client, storage::TenantId tenant,
+                                std::string redirect_uri, std::string code_challenge, std::string scope,
+                                std::chrono::seconds lifetime, std::chrono::system_clock::time_point now);
+
 struct IssuedToken {
   storage::OAuthTokenRecord record;
   std::string secret;  // the token itself; only its hash is stored
   int64_t expires_in = 0;
 };
 // A new access token of `client` for `tenant`, valid for `lifetime` from `now` (not yet stored).
+// `family` groups the tokens of one grant; empty: a family of its own.
 IssuedToken NewAccessToken(const storage::OAuthClientRecord& client, storage::TenantId tenant,
                            const std::string& tenant_name, std::chrono::seconds lifetime,
-                           std::chrono::system_clock::time_point now);
+                           std::chrono::system_clock::time_point now, const std::string& family = {});
+// A new refresh token of the same shape (kind "refresh").
+IssuedToken NewRefreshToken(const std::string& client_id, storage::TenantId tenant, std::chrono::seconds lifetime,
+                            std::chrono::system_clock::time_point now, const std::string& family);
 
 }  // namespace scim::auth

@@ -336,6 +336,21 @@ struct OAuthTokenRecord {
   std::optional<std::string> revoked;
 };
 
+// An authorization code (RFC 6749 §4.1), found by the hash of the code. Single use: `used` is set
+// by the exchange that consumes it.
+struct OAuthCodeRecord {
+  std::string client_id;
+  TenantId tenant;
+  std::string tenant_name;
+  std::string redirect_uri;
+  std::string code_challenge;  // PKCE S256 challenge; empty when none was sent
+  std::string scope;
+  std::string family;          // the tokens issued from this code carry it
+  std::string created;
+  std::string expires;
+  std::optional<std::string> used;
+};
+
 // What a write transaction function may do. Only valid inside Store::Write's function.
 class WriteTxn {
  public:
@@ -417,6 +432,15 @@ class WriteTxn {
   // `hash` is auth::HashTokenSecret of the token. Also deletes up to a few hundred tokens that
   // expired before `record.created`, so that expired tokens do not pile up.
   virtual Result<void> InsertOAuthToken(const OAuthTokenRecord& record, const std::string& hash) = 0;
+  // Also deletes codes that expired before `record.created`.
+  virtual Result<void> InsertOAuthCode(const OAuthCodeRecord& record, const std::string& hash) = 0;
+  // The code or refresh token as it was, marking it used at `now` when it was not yet: a second
+  // exchange sees `used` set. nullopt when there is none (a refresh lookup sees refresh tokens only).
+  virtual Result<std::optional<OAuthCodeRecord>> ConsumeOAuthCode(const std::string& hash, const std::string& now) = 0;
+  virtual Result<std::optional<OAuthTokenRecord>> ConsumeOAuthRefreshToken(const std::string& hash,
+                                                                           const std::string& now) = 0;
+  // Revokes every token of the family (a reused code or refresh token: RFC 6749 §4.1.2, §10.4).
+  virtual Result<void> RevokeOAuthFamily(const std::string& family, const std::string& when) = 0;
 };
 
 using WriteFn = std::function<Result<void>(WriteTxn&)>;

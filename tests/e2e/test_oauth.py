@@ -1,6 +1,6 @@
 """The OAuth 2 authorization server: clients from the CLI, the client credentials grant at
 /oauth/token (RFC 6749 §4.4, errors as §5.2), the RFC 8414 metadata, and access tokens on the
-SCIM endpoints, against the real binary over HTTP."""
+SCIM endpoints, against the real binary over HTTP. The authorization code grant: test_oauth_code.py."""
 from __future__ import annotations
 
 import base64
@@ -142,7 +142,11 @@ class OAuthTest(unittest.TestCase):
         origin = f"http://127.0.0.1:{self.server.port}"
         self.assertEqual(metadata["issuer"], origin)
         self.assertEqual(metadata["token_endpoint"], origin + "/oauth/token")
-        self.assertEqual(metadata["grant_types_supported"], ["client_credentials"])
+        self.assertEqual(metadata["authorization_endpoint"], origin + "/oauth/authorize")
+        self.assertEqual(sorted(metadata["grant_types_supported"]),
+                         ["authorization_code", "client_credentials", "refresh_token"])
+        self.assertEqual(metadata["response_types_supported"], ["code"])
+        self.assertEqual(metadata["code_challenge_methods_supported"], ["S256"])
         self.assertEqual(sorted(metadata["token_endpoint_auth_methods_supported"]),
                          ["client_secret_basic", "client_secret_post"])
 
