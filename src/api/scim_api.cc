@@ -211,23 +211,31 @@ struct ScimApi::Impl {
       path_tenant = segments.front();
       segments.erase(segments.begin());
     }
+    // {tenant}.{tenant_domain} names the tenant as the path would (vendors give each customer a
+    // subdomain); naming two different tenants is a URL that does not exist.
+    std::optional<std::string> host_tenant = HostTenant(request.Header("Host"));
+    if (host_tenant && path_tenant && !core::IEquals(*host_tenant, *path_tenant)) {
+      return respond(ErrorResponse({ErrorType::kNotFound, "No such endpoint: the host names tenant '" + *host_tenant +
+                                                              "' and the path another one"}));
+    }
+    std::optional<std::string> url_tenant = path_tenant ? path_tenant : host_tenant;
 
     auto call = std::make_shared<Call>();
     call->now = NowRfc3339();
     call->journal = journal;
     // Failed attempts are counted per client address and the tenant the URL names (failure_throttle.h).
-    std::string client_key = request.remote_address + "|" + (path_tenant ? core::ToLower(*path_tenant) : "");
+    std::string client_key = request.remote_address + "|" + (url_tenant ? core::ToLower(*url_tenant) : "");
     auto principal = authenticator.Authenticate(request.Header("Authorization"), call->now, client_key);
     call->respond = std::move(respond);
     if (!principal) {
       call->request = std::move(request);
       // The tenant's journal shows refused credentials too ("the IdP's token expired").
-      if (journal && path_tenant) {
-        if (auto tenant = store.FindTenant(*path_tenant); tenant && *tenant) call->journal_tenant = (*tenant)->id;
+      if (journal && url_tenant) {
+        if (auto tenant = store.FindTenant(*url_tenant); tenant && *tenant) call->journal_tenant = (*tenant)->id;
       }
       return ReplyError(call, principal.error());
     }
-    if (path_tenant && !core::IEquals(*path_tenant, principal->tenant_name)) {
+    if (url_tenant && !core::IEquals(*url_tenant, principal->tenant_name)) {
       // Same answer as a bad token: a credential never learns whether another tenant exists.
       call->request = std::move(request);
       return ReplyError(call, {ErrorType::kUnauthorized, std::string(auth::RefusalFor(*principal))});
@@ -250,15 +258,34 @@ struct ScimApi::Impl {
                                    (admitted.retry_after_seconds == 1 ? " second" : " seconds"),
                                admitted.retry_after_seconds});
     }
-    call->base_url = BaseUrl(request) + std::string(kPrefix) + (path_tenant ? "/" + *path_tenant : "");
+    call->base_url = BaseUrl(request, host_tenant.has_value()) + std::string(kPrefix) +
+                     (path_tenant ? "/" + *path_tenant : "");
     call->request = std::move(request);
     Route(call, segments);
   }
 
-  std::string BaseUrl(const http::Request& request) const {
-    if (!options.public_base_url.empty()) return options.public_base_url;
+  // The origin of meta.location: public_url, except for a tenant's own host (its public name).
+  std::string BaseUrl(const http::Request& request, bool tenant_host) const {
+    if (!options.public_base_url.empty() && !tenant_host) return options.public_base_url;
+    std::string scheme = options.scheme;
+    if (size_t colon = options.public_base_url.find("://"); colon != std::string::npos) {
+      scheme = options.public_base_url.substr(0, colon);  // behind a TLS proxy: the public scheme
+    }
     std::string_view host = request.Header("Host");
-    return options.scheme + "://" + std::string(host.empty() ? "localhost" : host);
+    return scheme + "://" + std::string(host.empty() ? "localhost" : host);
+  }
+
+  // The tenant a Host header of the form {tenant}.{tenant_domain}[:port] names, if any.
+  std::optional<std::string> HostTenant(std::string_view host) const {
+    const std::string& domain = options.tenant_domain;
+    if (domain.empty() || host.empty()) return std::nullopt;
+    if (host.front() != '[') host = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
+    if (host.size() <= domain.size() + 1) return std::nullopt;
+    std::string_view suffix = host.substr(host.size() - domain.size());
+    if (host[host.size() - domain.size() - 1] != '.' || !core::IEquals(suffix, domain)) return std::nullopt;
+    std::string_view label = host.substr(0, host.size() - domain.size() - 1);
+    if (IsReservedTenantName(label)) return std::nullopt;
+    return std::string(label);
   }
 
   void Route(const CallPtr& call, const std::vector<std::string>& segments) {

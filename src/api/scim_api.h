@@ -32,6 +32,9 @@ struct ApiOptions {
   // from the request's Host header with `scheme` (https when the server itself speaks TLS).
   std::string public_base_url;
   std::string scheme = "http";
+  // When set ("scim.example.com"), a request to {tenant}.{tenant_domain} is for that tenant, as if
+  // the path named it; its meta.location keeps that host.
+  std::string tenant_domain;
   // Group members that name no resource: skipped and logged (default; a 400 would make Okta drop the
   // whole push for good) or rejected with 400 invalidValue.
   bool reject_unknown_members = false;

@@ -124,6 +124,7 @@ const std::vector<Setting>& Settings() {
       StringSetting("tls_cert_file", &Config::tls_cert_file),
       StringSetting("tls_key_file", &Config::tls_key_file),
       StringSetting("public_url", &Config::public_url),
+      StringSetting("tenant_domain", &Config::tenant_domain),
       BoolSetting("reject_unknown_members", &Config::reject_unknown_members),
       StringSetting("passwords", &Config::passwords),
       IntSetting("default_page_size", &Config::default_page_size, 1, 10000),
@@ -202,6 +203,12 @@ core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
       return Fail(ErrorType::kInvalidValue, std::string(key) + ": must be 0 (no limit) or at least " +
                                                 std::to_string(core::kMinTenantRateLimit) +
                                                 " requests a second (every tenant is guaranteed that many)");
+    }
+  }
+  for (char c : config.tenant_domain) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+      return Fail(ErrorType::kInvalidValue, "tenant_domain: expected a DNS name such as scim.example.com, got '" +
+                                                config.tenant_domain + "'");
     }
   }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {

@@ -27,6 +27,7 @@ struct Config {
   std::string tls_cert_file;               // tls_cert_file (PEM chain; HTTPS) SCIMD_TLS_CERT_FILE
   std::string tls_key_file;                // tls_key_file (PEM private key)  SCIMD_TLS_KEY_FILE
   std::string public_url;                  // public_url = "https://scim.example.com"  SCIMD_PUBLIC_URL
+  std::string tenant_domain;               // tenant_domain = "scim.example.com" ({tenant}.scim.example.com)
   bool reject_unknown_members = false;     // reject_unknown_members          SCIMD_REJECT_UNKNOWN_MEMBERS
   std::string passwords = "ignore";        // passwords = "ignore" | "store"  SCIMD_PASSWORDS
   int64_t default_page_size = 100;         // default_page_size               SCIMD_DEFAULT_PAGE_SIZE

@@ -200,6 +200,10 @@ int Serve(const ServeFlags& flags) {
     api_options.public_base_url.pop_back();
   }
   api_options.scheme = config.tls_cert_file.empty() ? "http" : "https";
+  api_options.tenant_domain = config.tenant_domain;
+  while (!api_options.tenant_domain.empty() && api_options.tenant_domain.front() == '.') {
+    api_options.tenant_domain.erase(0, 1);  // ".scim.example.com" means the same
+  }
   api_options.reject_unknown_members = config.reject_unknown_members;
   api_options.store_passwords = config.passwords == "store";
   api_options.default_page_size = config.default_page_size;

@@ -309,3 +309,50 @@ class CliContract(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TenantByHostTest(unittest.TestCase):
+    """tenant_domain: {tenant}.{tenant_domain} selects the tenant, as the path would."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(env={"SCIMD_TENANT_DOMAIN": "scim.test"}).start()
+        cls.server.cli("tenant", "create", "acme", check=True)
+        cls.acme_token = cls.server.issue_token("acme")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, f"scimd exited {code}"
+
+    def request(self, host: str, path: str, token: str, method: str = "GET", body=None):
+        client = Client(self.server.port, "Bearer " + token, prefix="")
+        try:
+            return client.request(method, path, body, headers={"Host": host})
+        finally:
+            client.close()
+
+    def test_the_host_names_the_tenant(self):
+        host = f"acme.scim.test:{self.server.port}"
+        created = self.request(host, "/scim/v2/Users", self.acme_token, "POST", new_user("by.host"))
+        self.assertEqual(created.status, 201, created.text)
+        self.assertEqual(created.json["meta"]["location"],
+                         f"http://{host}/scim/v2/Users/{created.json['id']}")
+        self.assertEqual(self.request("ACME.Scim.Test", "/scim/v2/Users/" + created.json["id"],
+                                      self.acme_token).status, 200)
+        # Another tenant's credential on this host is refused as on the tenant's path.
+        self.assertEqual(self.request(host, "/scim/v2/Users", self.server.demo_token).status, 401)
+        # The path may name the same tenant, not another one.
+        self.assertEqual(self.request(host, "/scim/v2/acme/Users", self.acme_token).status, 200)
+        conflict = self.request(host, "/scim/v2/demo/Users", self.server.demo_token)
+        self.assertEqual(conflict.status, 404, conflict.text)
+        # Other hosts work as before.
+        self.assertEqual(self.request("127.0.0.1", "/scim/v2/demo/Users", self.server.demo_token).status, 200)
+        self.assertEqual(self.request("other.example", "/scim/v2/Users", self.acme_token).status, 200)
+
+    def test_a_bad_tenant_domain_stops_the_start(self):
+        result = run_cli("serve", "--listen", "127.0.0.1:0", data_dir=self.server.data_dir + "-bad",
+                         env={"SCIMD_TENANT_DOMAIN": "https://scim.test"})
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("tenant_domain: expected a DNS name", result.stderr)
