@@ -242,9 +242,9 @@ struct ScimApi::Impl {
     }
     call->principal = std::move(*principal);
     call->quirks = core::QuirkLog(call->principal.settings.compatibility == core::Compatibility::kLenient);
-    if (!call->principal.bearer_scheme && !call->quirks.Allow(core::Quirk::kBareToken, "Authorization")) {
+    if (auto refusal = CheckAuthScheme(*call, request.Header("Authorization")); !refusal.empty()) {
       call->request = std::move(request);
-      return ReplyError(call, {ErrorType::kUnauthorized, "Send the token as 'Authorization: Bearer <token>'"});
+      return ReplyError(call, {ErrorType::kUnauthorized, std::move(refusal)});
     }
     RateDecision admitted = rate_limiter.Admit(
         call->principal.tenant_name,
@@ -262,6 +262,26 @@ struct ScimApi::Impl {
                      (path_tenant ? "/" + *path_tenant : "");
     call->request = std::move(request);
     Route(call, segments);
+  }
+
+  // Empty when the Authorization header has the form the tenant's auth_scheme asks for (tokens
+  // only: Basic has one form), else why not.
+  static std::string CheckAuthScheme(Call& call, std::string_view authorization) {
+    const auth::Principal& principal = call.principal;
+    if (principal.bearer_scheme || principal.credential_id.starts_with("basic:")) return {};
+    const std::string& scheme = principal.settings.auth_scheme;
+    std::string bearer_only = "Send the token as 'Authorization: Bearer <token>'";
+    if (scheme == "bearer") return bearer_only;
+    if (scheme == "any") return call.quirks.Allow(core::Quirk::kBareToken, "Authorization") ? "" : bearer_only;
+    // The configured form: the text before the token, then the token, and nothing else.
+    std::string_view token = auth::ExtractToken(authorization);
+    while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
+    while (!authorization.empty() && authorization.back() == ' ') authorization.remove_suffix(1);
+    if (authorization.size() == scheme.size() + token.size() &&
+        core::IEquals(authorization.substr(0, scheme.size()), scheme) && authorization.ends_with(token)) {
+      return {};
+    }
+    return "Send the token as 'Authorization: " + scheme + "<token>' (or 'Bearer <token>')";
   }
 
   // The origin of meta.location: public_url, except for a tenant's own host (its public name).

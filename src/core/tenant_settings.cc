@@ -93,10 +93,18 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
                                         " to " + std::to_string(kMaxTenantRateLimit));
     return {};
   }
+  if (key == "auth_scheme") {
+    bool printable = !value.empty() && value.size() <= 40;
+    for (char c : value) printable = printable && c >= 0x20 && c < 0x7f;
+    if (IEquals(value, "any") || IEquals(value, "bearer")) settings.auth_scheme = ToLower(value);
+    else if (printable && value.find("scimd_") == std::string_view::npos) settings.auth_scheme = std::string(value);
+    else return Invalid(key, value, "any, bearer, or the text before the token (e.g. 'Token token=')");
+    return {};
+  }
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync, rate_limit");
+                  "initial_sync, rate_limit, auth_scheme");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -114,7 +122,8 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"passwords", !settings.store_passwords ? "server" : *settings.store_passwords ? "store" : "ignore"},
           {"notifications", settings.notifications_paused ? "paused" : "active"},
           {"initial_sync", settings.initial_sync},
-          {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)}};
+          {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)},
+          {"auth_scheme", settings.auth_scheme}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

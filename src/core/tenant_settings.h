@@ -42,6 +42,11 @@ struct TenantSettings {
   // Requests a second this tenant may make (docs/limits.md); unset: the server's
   // rate_limit_tenant; 0: unlimited.
   std::optional<int64_t> rate_limit;
+  // How the tenant's admins are told to send the token: "any" (what `compatibility` allows: any
+  // form when lenient, "Bearer <token>" when strict), "bearer" (only that), or the text that comes
+  // before the token, as a vendor's setup guide spells it ("Token token="), accepted besides
+  // "Bearer <token>" whatever the compatibility.
+  std::string auth_scheme = "any";
 
   // Whether the window is open at `now` (RFC 3339 UTC).
   bool InInitialSync(std::string_view now) const;
@@ -56,7 +61,9 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // Sets one setting by the names of docs/cli.md: profile (auto, generic, okta, entra, onelogin,
 // jumpcloud, ping), compatibility (lenient, strict), unknown_members (server, skip, reject),
 // notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time), passwords
-// (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit).
+// (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit),
+// auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
+// the token, e.g. "Token token=").
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

@@ -109,6 +109,21 @@ TEST(TenantSettings, RateLimitIsServerOffOrAtLeastTheFloor) {
   EXPECT_EQ(DumpTenantSettings(s), "{}");
 }
 
+TEST(TenantSettings, AuthSchemeIsAnyBearerOrTheTextBeforeTheToken) {
+  TenantSettings s;
+  EXPECT_EQ(s.auth_scheme, "any");
+  ASSERT_TRUE(SetTenantSetting(s, "auth_scheme", "Bearer"));
+  EXPECT_EQ(s.auth_scheme, "bearer");
+  ASSERT_TRUE(SetTenantSetting(s, "auth_scheme", "Token token="));
+  EXPECT_EQ(s.auth_scheme, "Token token=");
+  EXPECT_EQ(DumpTenantSettings(s), R"({"auth_scheme":"Token token="})");
+  EXPECT_EQ(ParseTenantSettings(DumpTenantSettings(s))->auth_scheme, "Token token=");
+  for (const char* bad : {"", "tab\there", "scimd_abc", "\xc3\xa9=", "0123456789012345678901234567890123456789x"}) {
+    EXPECT_FALSE(SetTenantSetting(s, "auth_scheme", bad)) << bad;
+  }
+  EXPECT_EQ(s.auth_scheme, "Token token=");
+}
+
 TEST(IdentifyClient, ConfiguredThenUserAgentThenDialect) {
   QuirkLog none;
   QuirkLog entra_ops;

@@ -22,6 +22,7 @@ class Compatibility(ServerTestCase):
         self.set("compatibility", "lenient")
         self.set("profile", "auto")
         self.set("unknown_members", "server")
+        self.set("auth_scheme", "any")
 
     def set(self, key: str, value: str):
         result = self.server.cli("tenant", "set", "demo", key, value)
@@ -102,6 +103,37 @@ class Compatibility(ServerTestCase):
                                            {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "271"}}))
         self.assertEqual(r.status, 200, r.text)
         self.assertIs(r.json["active"], False)
+
+    def test_auth_scheme_sets_the_form_admins_are_told_to_paste(self):
+        token = self.server.demo_token
+
+        def status(authorization: str) -> int:
+            client = self.server.client(token="", scheme="")
+            client.authorization = authorization
+            response = client.get("/Users?count=1")
+            client.close()
+            return response
+
+        # A vendor's guide says "Token token=<key>": that form works even for a strict tenant.
+        self.set("compatibility", "strict")
+        self.set("auth_scheme", "Token token=")
+        self.assertEqual(status("Token token=" + token).status, 200)
+        self.assertEqual(status("token TOKEN=" + token).status, 200)  # the scheme text in any case
+        self.assertEqual(status("Bearer " + token).status, 200)
+        refused = status(token)
+        self.assertEqual(refused.status, 401)
+        self.assertIn("'Authorization: Token token=<token>'", refused.json["detail"])
+        self.assertEqual(status("Token token=" + token + " extra").status, 401)
+        # "bearer": only the RFC 6750 form, even for a lenient tenant.
+        self.set("compatibility", "lenient")
+        self.set("auth_scheme", "bearer")
+        self.assertEqual(status("Bearer " + token).status, 200)
+        self.assertEqual(status(token).status, 401)
+        self.assertEqual(status("Token token=" + token).status, 401)
+        # "any" (the default): a lenient tenant takes every form again.
+        self.set("auth_scheme", "any")
+        self.assertEqual(status(token).status, 200)
+        self.assertEqual(status("Token token=" + token).status, 200)
 
     def test_strict_bodies_filters_and_headers(self):
         self.set("compatibility", "strict")
