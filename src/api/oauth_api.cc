@@ -195,6 +195,13 @@ struct AuthorizeRequest {
   }
 };
 
+// An audit entry of the authorization server (docs/audit.md).
+storage::AuditEntry Audit(std::string actor, std::string source, std::string action, std::string tenant_name,
+                          std::string target, const core::Json& detail) {
+  return {0, core::FormatRfc3339(std::chrono::system_clock::now()), std::move(actor), std::move(source),
+          std::move(action), std::move(tenant_name), std::move(target), core::DumpJson(detail)};
+}
+
 constexpr std::string_view kCsrfCookie = "scimd_oauth_csrf";
 constexpr auto kCodeLifetime = std::chrono::seconds(60);
 constexpr auto kConsentLifetime = std::chrono::minutes(10);
@@ -303,7 +310,7 @@ struct OAuthApi::Impl {
     std::string_view grant_type = Param(*form, "grant_type");
     if (grant_type.empty()) return respond(OAuthError(400, "invalid_request", "grant_type is missing"));
     if (grant_type == "authorization_code" || grant_type == "refresh_token") {
-      return Exchange(*client, grant_type == "authorization_code", *form, std::move(respond));
+      return Exchange(*client, grant_type == "authorization_code", *form, request.remote_address, std::move(respond));
     }
     if (grant_type != "client_credentials") {
       return respond(OAuthError(400, "unsupported_grant_type",
@@ -324,7 +331,12 @@ struct OAuthApi::Impl {
     http::Response success = NoStore(Json(200, body));
     success.log_tenant = client->tenant_name;
     success.log_credential = "oauth:" + client->id;
-    store.Write([record = issued.record, hash](storage::WriteTxn& txn) { return txn.InsertOAuthToken(record, hash); },
+    storage::AuditEntry audit = Audit("oauth:" + client->id, request.remote_address, "oauth.token", client->tenant_name,
+                                      issued.record.id, {{"grant_type", "client_credentials"}});
+    store.Write([record = issued.record, hash, audit](storage::WriteTxn& txn) -> core::Result<void> {
+                  if (auto inserted = txn.InsertOAuthToken(record, hash); !inserted) return inserted;
+                  return txn.AppendAudit(audit);
+                },
                 [respond = std::move(respond), success = std::move(success)](core::Result<void> written) mutable {
                   if (!written) {
                     return respond(OAuthError(503, "temporarily_unavailable", "the token could not be stored"));
@@ -339,7 +351,8 @@ struct OAuthApi::Impl {
   // is spent) for new tokens, in one transaction. A code or refresh token presented a second time
   // revokes every token of its grant (§4.1.2, §10.4): one of the two presenters is not the client.
   void Exchange(const storage::OAuthClientRecord& client, bool code_grant,
-                const std::vector<std::pair<std::string, std::string>>& form, http::Responder respond) {
+                const std::vector<std::pair<std::string, std::string>>& form, const std::string& source,
+                http::Responder respond) {
     std::string presented(Param(form, code_grant ? "code" : "refresh_token"));
     if (presented.empty()) {
       return respond(OAuthError(400, "invalid_request", code_grant ? "code is missing" : "refresh_token is missing"));
@@ -356,15 +369,33 @@ struct OAuthApi::Impl {
     };
     auto now = std::chrono::system_clock::now();
     std::string now_text = core::FormatRfc3339(now);
+    std::string actor = "oauth:" + client.id;
+    std::string grant_type = code_grant ? "authorization_code" : "refresh_token";
+    // A spent code or refresh token presented again: the grant is revoked, and that is audited.
+    auto revoke = [=](storage::WriteTxn& txn, const std::string& family, const std::string& tenant_name,
+                      std::string_view description) -> core::Result<void> {
+      if (auto r = txn.RevokeOAuthFamily(family, now_text); !r) return r;
+      if (auto r = txn.AppendAudit(Audit(actor, source, "oauth.grant_revoked", tenant_name, family,
+                                         {{"grant_type", grant_type}, {"reason", "reused"}}));
+          !r) {
+        return r;
+      }
+      return refuse(description);
+    };
     std::string hash = auth::HashTokenSecret(presented);
     std::string redirect_uri(Param(form, "redirect_uri"));
     std::string verifier(Param(form, "code_verifier"));
     auto access_lifetime = options.access_token_lifetime;
     auto refresh_lifetime = options.refresh_token_lifetime;
-    auto issue = [=](storage::WriteTxn& txn, storage::TenantId tenant, const std::string& family,
-                     bool with_refresh) -> core::Result<void> {
+    auto issue = [=](storage::WriteTxn& txn, storage::TenantId tenant, const std::string& tenant_name,
+                     const std::string& family, bool with_refresh) -> core::Result<void> {
       auth::IssuedToken access = auth::NewAccessToken(client, tenant, "", access_lifetime, now, family);
       if (auto r = txn.InsertOAuthToken(access.record, auth::HashTokenSecret(access.secret)); !r) return r;
+      if (auto r = txn.AppendAudit(Audit(actor, source, "oauth.token", tenant_name, access.record.id,
+                                         {{"grant_type", grant_type}, {"refresh_token", with_refresh}}));
+          !r) {
+        return r;
+      }
       outcome->body = {{"access_token", access.secret},
                        {"token_type", "Bearer"},
                        {"expires_in", access.expires_in},
@@ -384,8 +415,8 @@ struct OAuthApi::Impl {
             if (!*found || (*found)->expires <= now_text) return refuse("the code is unknown or has expired");
             const storage::OAuthCodeRecord& code = **found;
             if (code.used) {
-              if (auto r = txn.RevokeOAuthFamily(code.family, now_text); !r) return r;
-              return refuse("the code was used already; the tokens issued with it are revoked");
+              return revoke(txn, code.family, code.tenant_name,
+                            "the code was used already; the tokens issued with it are revoked");
             }
             if (code.client_id != client.id) return refuse("the code was issued to another client");
             if (code.redirect_uri != redirect_uri) return refuse("redirect_uri is not the authorization request's");
@@ -394,7 +425,7 @@ struct OAuthApi::Impl {
                                              : "code_verifier does not match the code_challenge");
             }
             outcome->tenant_name = code.tenant_name;
-            return issue(txn, code.tenant, code.family, auth::ScopeHas(code.scope, "offline_access"));
+            return issue(txn, code.tenant, code.tenant_name, code.family, auth::ScopeHas(code.scope, "offline_access"));
           }
           auto found = txn.ConsumeOAuthRefreshToken(hash, now_text);
           if (!found) return std::unexpected(found.error());
@@ -403,12 +434,12 @@ struct OAuthApi::Impl {
           }
           const storage::OAuthTokenRecord& token = **found;
           if (token.used) {
-            if (auto r = txn.RevokeOAuthFamily(token.family, now_text); !r) return r;
-            return refuse("the refresh token was used already; every token of its grant is revoked");
+            return revoke(txn, token.family, token.tenant_name,
+                          "the refresh token was used already; every token of its grant is revoked");
           }
           if (token.client_id != client.id) return refuse("the refresh token was issued to another client");
           outcome->tenant_name = token.tenant_name;
-          return issue(txn, token.tenant, token.family, true);
+          return issue(txn, token.tenant, token.tenant_name, token.family, true);
         },
         [respond = std::move(respond), outcome, client_id = client.id](core::Result<void> written) mutable {
           if (!written) return respond(OAuthError(503, "temporarily_unavailable", "the grant could not be stored"));
@@ -448,7 +479,7 @@ struct OAuthApi::Impl {
 
     std::string step(Param(params, "step"));
     AuthorizeRequest authorize = AuthorizeRequest::From(params);
-    std::optional<std::pair<storage::TenantId, std::string>> consented;  // from a valid consent ticket
+    std::optional<Consent> consented;  // from a valid consent ticket
     std::string nonce(CookieValue(request.Header("Cookie"), kCsrfCookie));
     if (request.method == "POST") {
       // CSRF: the form carries a signature of the nonce in this browser's cookie.
@@ -500,8 +531,19 @@ struct OAuthApi::Impl {
     }
 
     if (consented) {
-      if (Param(params, "decision") != "allow") return back("access_denied", "the administrator did not allow access");
-      return IssueCode(**client, authorize, consented->first, std::move(respond));
+      bool allowed = Param(params, "decision") == "allow";
+      storage::AuditEntry audit =
+          Audit("login:" + consented->username, request.remote_address, allowed ? "oauth.authorize" : "oauth.deny",
+                consented->tenant_name, (*client)->id, {{"redirect_uri", authorize.redirect_uri}, {"scope", authorize.scope}});
+      if (allowed) return IssueCode(**client, authorize, consented->tenant, std::move(audit), std::move(respond));
+      http::Response denied =
+          Redirect(authorize.redirect_uri, {{"error", "access_denied"},
+                                            {"error_description", "the administrator did not allow access"},
+                                            {"state", authorize.state}});
+      return store.Write([audit](storage::WriteTxn& txn) { return txn.AppendAudit(audit); },
+                         [respond = std::move(respond), denied = std::move(denied)](core::Result<void>) mutable {
+                           respond(std::move(denied));  // the answer does not depend on the audit
+                         });
     }
     bool secure = options.scheme == "https" || options.public_base_url.starts_with("https://");
     if (nonce.empty() || nonce.size() != 32) nonce = auth::RandomHex(16);
@@ -536,7 +578,7 @@ struct OAuthApi::Impl {
       page.log_error = "login refused";
       return respond(std::move(page));
     }
-    respond(ConsentPage(**client, authorize, nonce, (*login)->tenant, (*login)->tenant_name));
+    respond(ConsentPage(**client, authorize, nonce, (*login)->tenant, (*login)->tenant_name, (*login)->username));
   }
 
   http::Response LoginPage(const AuthorizeRequest& authorize, const std::string& nonce, std::string_view error) const {
@@ -557,11 +599,13 @@ struct OAuthApi::Impl {
   // The consent form carries a ticket: the request and the tenant the login chose, signed together
   // with this browser's CSRF nonce and valid for kConsentLifetime.
   http::Response ConsentPage(const storage::OAuthClientRecord& client, const AuthorizeRequest& authorize,
-                             const std::string& nonce, storage::TenantId tenant, const std::string& tenant_name) const {
+                             const std::string& nonce, storage::TenantId tenant, const std::string& tenant_name,
+                             const std::string& username) const {
     core::Json payload = core::Json::object();
     for (const auto& [name, value] : authorize.Fields()) payload[name] = value;
     payload["tenant"] = tenant.value;
     payload["tenant_name"] = tenant_name;
+    payload["username"] = username;
     payload["expires"] = std::chrono::duration_cast<std::chrono::seconds>(
                              (std::chrono::system_clock::now() + kConsentLifetime).time_since_epoch())
                              .count();
@@ -583,7 +627,13 @@ struct OAuthApi::Impl {
     return Page(200, "Allow access to " + tenant_name + "?", body, OriginOf(authorize.redirect_uri));
   }
 
-  std::optional<std::pair<AuthorizeRequest, std::pair<storage::TenantId, std::string>>> ReadConsentTicket(
+  struct Consent {
+    storage::TenantId tenant;
+    std::string tenant_name;
+    std::string username;
+  };
+
+  std::optional<std::pair<AuthorizeRequest, Consent>> ReadConsentTicket(
       std::string_view ticket, const std::string& nonce) const {
     size_t dot = ticket.rfind('.');
     if (dot == std::string_view::npos) return std::nullopt;
@@ -600,18 +650,21 @@ struct OAuthApi::Impl {
     std::vector<std::pair<std::string, std::string>> fields;
     for (const auto& [name, value] : AuthorizeRequest().Fields()) fields.emplace_back(name, payload->value(name, ""));
     return std::pair{AuthorizeRequest::From(fields),
-                     std::pair{storage::TenantId{payload->value("tenant", int64_t{0})},
-                               payload->value("tenant_name", std::string())}};
+                     Consent{storage::TenantId{payload->value("tenant", int64_t{0})},
+                             payload->value("tenant_name", std::string()), payload->value("username", std::string())}};
   }
 
   void IssueCode(const storage::OAuthClientRecord& client, const AuthorizeRequest& authorize, storage::TenantId tenant,
-                 http::Responder respond) {
+                 storage::AuditEntry audit, http::Responder respond) {
     auth::IssuedCode code = auth::NewAuthorizationCode(client, tenant, authorize.redirect_uri,
                                                        authorize.code_challenge, authorize.scope, kCodeLifetime,
                                                        std::chrono::system_clock::now());
     std::string hash = auth::HashTokenSecret(code.secret);
     http::Response redirect = Redirect(authorize.redirect_uri, {{"code", code.secret}, {"state", authorize.state}});
-    store.Write([record = code.record, hash](storage::WriteTxn& txn) { return txn.InsertOAuthCode(record, hash); },
+    store.Write([record = code.record, hash, audit = std::move(audit)](storage::WriteTxn& txn) -> core::Result<void> {
+                  if (auto inserted = txn.InsertOAuthCode(record, hash); !inserted) return inserted;
+                  return txn.AppendAudit(audit);
+                },
                 [respond = std::move(respond), redirect = std::move(redirect)](core::Result<void> written) mutable {
                   if (!written) {
                     return respond(Page(503, "Cannot sign in", "<p class=\"error\">Try again shortly.</p>"));

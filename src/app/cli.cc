@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/wiring.h"
+#include "core/json.h"
 #include "auth/crypto.h"
 #include "core/tenant_settings.h"
 
@@ -51,7 +52,8 @@ int TenantDelete(const CommonFlags& flags, const std::string& name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
   int code = WriteExisting(
-      *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteTenant(name); }, "no tenant named '" + name + "'");
+      *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteTenant(name); }, "no tenant named '" + name + "'",
+      CliAudit("tenant.delete", name, name));
   if (code != kExitOk) return code;
   fmt::print("Deleted tenant '{}' with all its users, groups, tokens, events and webhooks.\n", name);
   return kExitOk;
@@ -89,7 +91,8 @@ int TenantSet(const CommonFlags& flags, const std::string& name, const std::stri
     auto set = txn.SetTenantSettings(name, text);
     if (!set) return std::unexpected(set.error());
     *updated = *set;
-    return {};
+    if (!*set) return {};
+    return txn.AppendAudit(CliAudit("tenant.set", tenant->name, key, core::DumpJson(core::Json{{key, value}})));
   });
   if (!r) {
     PrintError(r.error().detail);
@@ -190,7 +193,8 @@ int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const 
   storage::TenantId id = tenant->id;
   int code = WriteExisting(
       *env->store, [&](storage::WriteTxn& txn) { return txn.RevokeToken(id, token_id, now); },
-      "tenant '" + tenant_name + "' has no token '" + token_id + "' (see: scimd token list " + tenant_name + ")");
+      "tenant '" + tenant_name + "' has no token '" + token_id + "' (see: scimd token list " + tenant_name + ")",
+      CliAudit("token.revoke", tenant->name, token_id));
   if (code != kExitOk) return code;
   fmt::print("Revoked token {}; requests using it are refused from now on.\n", token_id);
   return kExitOk;
@@ -230,7 +234,10 @@ int LoginSet(const CommonFlags& flags, const std::string& tenant_name, const std
     return kExitFailure;
   }
   std::string now = api::NowRfc3339();
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) { return txn.SetLogin(tenant->id, username, *hash, now); });
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    if (auto set = txn.SetLogin(tenant->id, username, *hash, now); !set) return set;
+    return txn.AppendAudit(CliAudit("login.set", tenant->name, username));
+  });
   if (!r) {
     PrintError(r.error().detail);
     return r.error().type == core::ErrorType::kUniqueness ? kExitUsage : kExitFailure;
@@ -266,7 +273,7 @@ int LoginRemove(const CommonFlags& flags, const std::string& tenant_name) {
   if (!tenant) return tenant.error();
   int code = WriteExisting(
       *env->store, [&](storage::WriteTxn& txn) { return txn.RemoveLogin(tenant->id); },
-      "tenant '" + tenant_name + "' has no SCIM login");
+      "tenant '" + tenant_name + "' has no SCIM login", CliAudit("login.remove", tenant->name, ""));
   if (code == kExitOk) fmt::print("Removed the SCIM login of tenant '{}'; HTTP Basic is refused from now on.\n", tenant->name);
   return code;
 }

@@ -53,6 +53,8 @@ struct OAuthClientFlags {
 // Prints client_id=… and client_secret=… as its last two lines (the secret is shown once).
 int OAuthClientCreate(const CommonFlags& flags, const OAuthClientFlags& client);
 int OAuthClientList(const CommonFlags& flags);
+// The audit log, newest first (docs/audit.md).
+int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit);
 int OAuthClientDelete(const CommonFlags& flags, const std::string& client_id);
 // Prints the tenant's events after `after`, one JSON object a line (flushed each), and follows new
 // ones until SIGINT/SIGTERM, then exits 0.

@@ -12,6 +12,7 @@
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
+#include "core/json.h"
 #include "auth/crypto.h"
 #include "core/time.h"
 #include "events/webhooks.h"
@@ -39,7 +40,11 @@ int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tena
   record.created = api::NowRfc3339();
   std::string secret = auth::NewApiKeySecret();
   std::string hash = auth::HashTokenSecret(secret);
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) { return txn.InsertApiKey(record, hash); });
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    if (auto inserted = txn.InsertApiKey(record, hash); !inserted) return inserted;
+    return txn.AppendAudit(CliAudit("apikey.issue", record.tenant_name, record.id,
+                                    core::DumpJson(core::Json{{"label", label}, {"all_tenants", !record.tenant}})));
+  });
   if (!r) {
     PrintError(r.error().detail);
     return kExitFailure;
@@ -74,7 +79,7 @@ int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id) {
   std::string now = api::NowRfc3339();
   int code = WriteExisting(
       *env->store, [&](storage::WriteTxn& txn) { return txn.RevokeApiKey(key_id, now); },
-      "no API key '" + key_id + "' (see: scimd apikey list)");
+      "no API key '" + key_id + "' (see: scimd apikey list)", CliAudit("apikey.revoke", "", key_id));
   if (code != kExitOk) return code;
   fmt::print("Revoked API key {}; requests using it are refused from now on.\n", key_id);
   return kExitOk;
@@ -151,7 +156,11 @@ int WebhookAdd(const CommonFlags& flags, const std::string& tenant_name, const s
     PrintError(webhook.error().detail);
     return kExitUsage;
   }
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) { return txn.InsertWebhook(*webhook); });
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    if (auto inserted = txn.InsertWebhook(*webhook); !inserted) return inserted;
+    return txn.AppendAudit(CliAudit("webhook.add", tenant->name, webhook->id,
+                                    core::DumpJson(core::Json{{"url", webhook->url}})));
+  });
   if (!r) {
     PrintError(r.error().detail);
     return kExitFailure;
@@ -203,7 +212,7 @@ int WebhookRemove(const CommonFlags& flags, const std::string& tenant_name, cons
   if (!tenant) return tenant.error();
   int code = WriteExisting(
       *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteWebhook(tenant->id, webhook_id); },
-      NoWebhook(tenant_name, webhook_id));
+      NoWebhook(tenant_name, webhook_id), CliAudit("webhook.remove", tenant->name, webhook_id));
   if (code == kExitOk) fmt::print("Removed webhook {} with its pending deliveries and their log.\n", webhook_id);
   return code;
 }
@@ -219,7 +228,8 @@ int WebhookRotate(const CommonFlags& flags, const std::string& tenant_name, cons
   int code = WriteExisting(
       *env->store,
       [&](storage::WriteTxn& txn) { return txn.RotateWebhookSecret(tenant->id, webhook_id, secret, until); },
-      NoWebhook(tenant_name, webhook_id));
+      NoWebhook(tenant_name, webhook_id),
+      CliAudit("webhook.rotate", tenant->name, webhook_id, core::DumpJson(core::Json{{"old_secret_until", until}})));
   if (code != kExitOk) return code;
   fmt::print(stderr, "New signing secret for webhook {}; deliveries carry signatures with both secrets until {}.\n",
              webhook_id, until);

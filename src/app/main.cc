@@ -135,6 +135,13 @@ int main(int argc, char** argv) {
   oauth_delete->add_option("CLIENT_ID", client_id, "The client's id (scimdc_...)")->required();
   AddCommonFlags(oauth_delete, flags);
 
+  std::optional<std::string> audit_tenant;
+  int64_t audit_limit = 100;
+  auto* audit_cmd = app.add_subcommand("audit", "Show the audit log of credential and admin actions, newest first");
+  audit_cmd->add_option("--tenant", audit_tenant, "Only this tenant's entries");
+  audit_cmd->add_option("--limit", audit_limit, "At most this many entries (default 100)");
+  AddCommonFlags(audit_cmd, flags);
+
   std::optional<std::string> after;
   auto* events_cmd = app.add_subcommand("events", "Read a tenant's change events");
   events_cmd->require_subcommand(1);
@@ -230,6 +237,7 @@ int main(int argc, char** argv) {
   if (login_set->parsed()) return scim::app::LoginSet(flags, tenant, username);
   if (login_show->parsed()) return scim::app::LoginShow(flags, tenant);
   if (login_remove->parsed()) return scim::app::LoginRemove(flags, tenant);
+  if (audit_cmd->parsed()) return scim::app::AuditShow(flags, audit_tenant, audit_limit);
   if (oauth_create->parsed()) return scim::app::OAuthClientCreate(flags, oauth_client);
   if (oauth_list->parsed()) return scim::app::OAuthClientList(flags);
   if (oauth_delete->parsed()) return scim::app::OAuthClientDelete(flags, client_id);

@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "app/wiring.h"
 #include "auth/oauth.h"
+#include "core/json.h"
 
 namespace scim::app {
 
@@ -37,7 +38,14 @@ int OAuthClientCreate(const CommonFlags& flags, const OAuthClientFlags& client) 
   }
   auth::IssuedClient issued =
       auth::NewOAuthClient(tenant, client.redirect_uris, client.okta_app.value_or(""), api::NowRfc3339());
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) { return txn.InsertOAuthClient(issued.record); });
+  core::Json detail = {{"shared", !tenant.has_value()},
+                       {"redirect_uris", issued.record.redirect_uris},
+                       {"okta_app", issued.record.okta_app}};
+  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    if (auto inserted = txn.InsertOAuthClient(issued.record); !inserted) return inserted;
+    return txn.AppendAudit(CliAudit("oauth_client.create", issued.record.tenant_name, issued.record.id,
+                                    core::DumpJson(detail)));
+  });
   if (!r) {
     PrintError(r.error().detail);
     return kExitFailure;
@@ -71,12 +79,37 @@ int OAuthClientList(const CommonFlags& flags) {
   return kExitOk;
 }
 
+int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit) {
+  if (limit < 1 || limit > 10000) {
+    PrintError("--limit must be between 1 and 10000");
+    return kExitUsage;
+  }
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  storage::AuditQuery query;
+  query.tenant_name = tenant;
+  query.limit = limit;
+  auto entries = env->store->ReadAudit(query);
+  if (!entries) {
+    PrintError(entries.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<25} {:<22} {:<16} {:<20} {:<16} {:<26} {}\n", "TIME", "ACTOR", "FROM", "ACTION", "TENANT", "TARGET",
+             "DETAIL");
+  for (const auto& e : *entries) {
+    fmt::print("{:<25} {:<22} {:<16} {:<20} {:<16} {:<26} {}\n", e.time, e.actor, e.source, e.action,
+               e.tenant_name.empty() ? "-" : e.tenant_name, e.target.empty() ? "-" : e.target, e.detail);
+  }
+  return kExitOk;
+}
+
 int OAuthClientDelete(const CommonFlags& flags, const std::string& client_id) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
   int code = WriteExisting(
       *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteOAuthClient(client_id); },
-      "no OAuth client '" + client_id + "' (see: scimd oauth client list)");
+      "no OAuth client '" + client_id + "' (see: scimd oauth client list)",
+      CliAudit("oauth_client.delete", "", client_id));
   if (code != kExitOk) return code;
   fmt::print("Deleted OAuth client {} and every token issued to it.\n", client_id);
   return kExitOk;

@@ -1,4 +1,8 @@
 #include "app/wiring.h"
+#include "core/json.h"
+
+#include <pwd.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -81,12 +85,13 @@ core::Result<void> ValidateTenantName(const std::string& name) {
 void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
 
 int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(storage::WriteTxn&)>& change,
-                  const std::string& missing) {
+                  const std::string& missing, const std::optional<storage::AuditEntry>& audit) {
   bool found = false;
   auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
     auto done = change(txn);
     if (!done) return std::unexpected(done.error());
     found = *done;
+    if (found && audit) return txn.AppendAudit(*audit);
     return {};
   });
   if (!r) {
@@ -98,6 +103,20 @@ int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(
     return kExitNotFound;
   }
   return kExitOk;
+}
+
+storage::AuditEntry CliAudit(std::string action, std::string tenant_name, std::string target, std::string detail) {
+  std::string user = "uid " + std::to_string(::geteuid());
+  if (passwd* entry = ::getpwuid(::geteuid()); entry != nullptr && entry->pw_name != nullptr) user = entry->pw_name;
+  storage::AuditEntry audit;
+  audit.time = api::NowRfc3339();
+  audit.actor = "cli:" + user;
+  audit.source = "local";
+  audit.action = std::move(action);
+  audit.tenant_name = std::move(tenant_name);
+  audit.target = std::move(target);
+  audit.detail = std::move(detail);
+  return audit;
 }
 
 std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name) {
@@ -121,7 +140,7 @@ core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::str
     auto created = txn.CreateTenant(name, now);
     if (!created) return std::unexpected(created.error());
     tenant = *created;
-    return {};
+    return txn.AppendAudit(CliAudit("tenant.create", tenant.name, tenant.name));
   });
   if (!r) return std::unexpected(r.error());
   return tenant;
@@ -148,7 +167,11 @@ core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenan
                                      const std::optional<std::string>& expires) {
   auto [record, issued] = NewToken(tenant, label, expires);
   std::string hash = auth::HashTokenSecret(issued.secret);
-  auto r = store.WriteSync([&](storage::WriteTxn& txn) { return txn.InsertToken(record, hash); });
+  core::Json detail = {{"label", label}, {"expires", expires.value_or("")}};
+  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+    if (auto inserted = txn.InsertToken(record, hash); !inserted) return inserted;
+    return txn.AppendAudit(CliAudit("token.issue", tenant.name, record.id, core::DumpJson(detail)));
+  });
   if (!r) return std::unexpected(r.error());
   return issued;
 }
@@ -164,7 +187,9 @@ core::Result<IssuedToken> RotateToken(storage::Store& store, const storage::Tena
       return core::Fail(core::ErrorType::kNotFound, "tenant '" + tenant.name + "' has no live token '" + old_token_id +
                                                         "' (see: scimd token list " + tenant.name + ")");
     }
-    return txn.InsertToken(record, hash);
+    if (auto inserted = txn.InsertToken(record, hash); !inserted) return inserted;
+    core::Json detail = {{"replaces", old_token_id}, {"old_expires", old_expires}, {"label", label}};
+    return txn.AppendAudit(CliAudit("token.rotate", tenant.name, record.id, core::DumpJson(detail)));
   });
   if (!r) return std::unexpected(r.error());
   return issued;

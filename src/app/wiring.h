@@ -43,8 +43,14 @@ core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::str
 void PrintError(const std::string& message);
 // Runs `change` on the writer; it says whether what it changes exists. Returns kExitOk, or after
 // printing why: kExitFailure (database) or kExitNotFound with `missing`.
+// When `audit` is given, it is appended in the same transaction if the change found its target.
 int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(storage::WriteTxn&)>& change,
-                  const std::string& missing);
+                  const std::string& missing, const std::optional<storage::AuditEntry>& audit = std::nullopt);
+
+// An audit entry for a CLI action (docs/audit.md): the actor is "cli:" + the user running scimd,
+// the source "local". `detail` is a JSON object's text ("{}" when empty); never a secret.
+storage::AuditEntry CliAudit(std::string action, std::string tenant_name, std::string target,
+                             std::string detail = "{}");
 // The tenant named `name`, or an exit code after saying why there is none.
 std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name);
 

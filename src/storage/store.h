@@ -351,6 +351,27 @@ struct OAuthCodeRecord {
   std::optional<std::string> used;
 };
 
+// ---- the audit log: every credential and admin action -------------------------------------------
+
+// Who did what to which credential or setting, when and from where; never a secret. Entries
+// outlive their tenant (tenant_name stays; tenant is not a reference).
+struct AuditEntry {
+  int64_t seq = 0;          // set when stored; increases
+  std::string time;         // RFC 3339
+  std::string actor;        // "cli:root", "login:okta-admin", "oauth:scimdc_…"
+  std::string source;       // "local" (the CLI) or the client's address
+  std::string action;       // "token.issue", "oauth.authorize", … (docs/audit.md)
+  std::string tenant_name;  // empty for server-wide actions
+  std::string target;       // the public id of what was acted on ("tok_…", a username, a client id)
+  std::string detail;       // a JSON object
+};
+
+struct AuditQuery {
+  std::optional<std::string> tenant_name;  // any case
+  std::optional<int64_t> before;           // seq: entries older than this
+  int64_t limit = 100;
+};
+
 // What a write transaction function may do. Only valid inside Store::Write's function.
 class WriteTxn {
  public:
@@ -441,6 +462,8 @@ class WriteTxn {
                                                                            const std::string& now) = 0;
   // Revokes every token of the family (a reused code or refresh token: RFC 6749 §4.1.2, §10.4).
   virtual Result<void> RevokeOAuthFamily(const std::string& family, const std::string& when) = 0;
+
+  virtual Result<void> AppendAudit(const AuditEntry& entry) = 0;
 };
 
 using WriteFn = std::function<Result<void>(WriteTxn&)>;
@@ -516,6 +539,9 @@ class Store {
   virtual Result<std::optional<OAuthClientRecord>> FindOAuthClient(const std::string& client_id) = 0;
   virtual Result<std::vector<OAuthClientRecord>> ListOAuthClients() = 0;
   virtual Result<std::optional<OAuthTokenRecord>> FindOAuthTokenByHash(const std::string& hash) = 0;
+
+  // Audit entries, newest first.
+  virtual Result<std::vector<AuditEntry>> ReadAudit(const AuditQuery& query) = 0;
   // GroupsOf for each of `member_ids` in one query (a page of users): element i is member_ids[i]'s.
   virtual Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
                                                                   const std::vector<std::string>& member_ids) = 0;

@@ -190,6 +190,16 @@ class AuthorizationCodeTest(unittest.TestCase):
         status, error = self.token(self.shared, {"grant_type": "refresh_token",
                                                  "refresh_token": refreshed["refresh_token"]})
         self.assertEqual((status, error["error"]), (400, "invalid_grant"))
+        # The audit log tells who allowed what, and that the grant was revoked on reuse.
+        audit = self.server.cli("audit", "--tenant", "demo", "--limit", "1000", check=True).stdout
+        lines = [line.split(None, 6) for line in audit.strip().splitlines()[1:]]
+        authorized = [l for l in lines if l[3] == "oauth.authorize" and l[5] == self.shared[0]]
+        self.assertTrue(authorized and authorized[0][1] == "login:demo-admin", audit)
+        self.assertIn(OKTA_CALLBACK, authorized[0][6])
+        self.assertTrue(any(l[3] == "oauth.token" and '"authorization_code"' in l[6] for l in lines), audit)
+        self.assertTrue(any(l[3] == "oauth.grant_revoked" and l[1] == "oauth:" + self.shared[0] for l in lines), audit)
+        for secret in (code, tokens["access_token"], tokens["refresh_token"], self.shared[1]):
+            self.assertNotIn(secret, audit)
 
     def test_a_code_works_once_and_its_reuse_revokes_what_it_gave(self):
         browser = Browser(self.server.port)

@@ -238,6 +238,20 @@ CREATE INDEX oauth_codes_expires ON oauth_codes(expires);
 CREATE INDEX oauth_codes_client ON oauth_codes(client_id);
 CREATE INDEX oauth_codes_tenant ON oauth_codes(tenant_id);
 )sql",
+    // 9: the audit log of credential and admin actions.
+    R"sql(
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  source TEXT NOT NULL,
+  action TEXT NOT NULL,
+  tenant_name TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_tenant ON audit(lower(tenant_name), seq);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -1016,6 +1030,16 @@ class SqliteWriteTxn final : public WriteTxn {
     return found;
   }
 
+  Result<void> AppendAudit(const AuditEntry& e) override {
+    auto s = db_.Prepare(
+        "INSERT INTO audit (time, actor, source, action, tenant_name, target, detail) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, e.time).Bind(2, e.actor).Bind(3, e.source).Bind(4, e.action).Bind(5, e.tenant_name);
+    s->Bind(6, e.target).Bind(7, e.detail.empty() ? std::string("{}") : e.detail);
+    return s->Run();
+  }
+
   Result<void> RevokeOAuthFamily(const std::string& family, const std::string& when) override {
     auto s = db_.Prepare("UPDATE oauth_tokens SET revoked = COALESCE(revoked, ?2) WHERE family = ?1");
     if (!s) return std::unexpected(s.error());
@@ -1601,6 +1625,26 @@ class SqliteStore final : public Store {
     if (!db) return std::unexpected(db.error());
     return Query<OAuthClientRecord>(*db->connection, std::string(kOAuthClientSelect) + "ORDER BY c.created, c.id",
                                     [](Statement&) {}, ReadOAuthClient);
+  }
+
+  Result<std::vector<AuditEntry>> ReadAudit(const AuditQuery& query) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    std::string sql = "SELECT seq, time, actor, source, action, tenant_name, target, detail FROM audit WHERE 1";
+    if (query.tenant_name) sql += " AND lower(tenant_name) = lower(?1)";
+    if (query.before) sql += " AND seq < ?2";
+    sql += " ORDER BY seq DESC LIMIT ?3";
+    return Query<AuditEntry>(
+        *db->connection, sql,
+        [&](Statement& s) {
+          if (query.tenant_name) s.Bind(1, *query.tenant_name);
+          if (query.before) s.Bind(2, *query.before);
+          s.Bind(3, query.limit);
+        },
+        [](const Statement& s) {
+          return AuditEntry{s.Int(0),  s.Text(1), s.Text(2), s.Text(3),
+                            s.Text(4), s.Text(5), s.Text(6), s.Text(7)};
+        });
   }
 
   Result<std::optional<OAuthTokenRecord>> FindOAuthTokenByHash(const std::string& hash) override {
