@@ -313,6 +313,9 @@ int Serve(const ServeFlags& flags) {
   signal_thread.join();
   dispatcher.Stop();  // waits for deliveries in flight, at most webhook_timeout_ms
   journal.Stop();     // writes the entries still queued
+  // A barrier: writes queued by requests the grace period cut off may still have completions to
+  // run, and those refer to the APIs destroyed when this function returns.
+  (void)env->store->WriteSync([](storage::WriteTxn&) -> core::Result<void> { return {}; });
   fmt::print("scimd stopped\n");
   std::fflush(stdout);
   return kExitOk;

@@ -180,13 +180,13 @@ struct Dispatcher::Impl {
   // Called once an attempt's record committed (or failed to): the delivery leaves in_flight, and
   // the next event of the same resource may be due now.
   void Recorded(int64_t delivery_id) {
-    {
-      std::lock_guard lock(mu);
-      in_flight.erase(delivery_id);
-      --recording;
-      recently_recorded[delivery_id] = ++records_done;
-      notified = true;
-    }
+    // Notified under the lock: once Stop() sees `recording` at 0 it may destroy this object, so the
+    // writer must be done with the condition variables before it lets go of the mutex.
+    std::lock_guard lock(mu);
+    in_flight.erase(delivery_id);
+    --recording;
+    recently_recorded[delivery_id] = ++records_done;
+    notified = true;
     wake.notify_one();
     recorded.notify_all();
   }
