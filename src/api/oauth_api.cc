@@ -321,28 +321,62 @@ struct OAuthApi::Impl {
       return respond(OAuthError(400, "unauthorized_client",
                                 "a shared client has no tenant of its own, so it cannot use client_credentials"));
     }
-    auth::IssuedToken issued = auth::NewAccessToken(*client, *client->tenant, client->tenant_name,
-                                                    options.access_token_lifetime, std::chrono::system_clock::now());
-    std::string hash = auth::HashTokenSecret(issued.secret);
-    core::Json body = {{"access_token", issued.secret},
-                       {"token_type", "Bearer"},
-                       {"expires_in", issued.expires_in},
-                       {"scope", kScope}};
-    http::Response success = NoStore(Json(200, body));
-    success.log_tenant = client->tenant_name;
-    success.log_credential = "oauth:" + client->id;
-    storage::AuditEntry audit = Audit("oauth:" + client->id, request.remote_address, "oauth.token", client->tenant_name,
-                                      issued.record.id, {{"grant_type", "client_credentials"}});
-    store.Write([record = issued.record, hash, audit](storage::WriteTxn& txn) -> core::Result<void> {
-                  if (auto inserted = txn.InsertOAuthToken(record, hash); !inserted) return inserted;
-                  return txn.AppendAudit(audit);
-                },
-                [respond = std::move(respond), success = std::move(success)](core::Result<void> written) mutable {
-                  if (!written) {
-                    return respond(OAuthError(503, "temporarily_unavailable", "the token could not be stored"));
-                  }
-                  respond(std::move(success));
-                });
+    auto outcome = std::make_shared<Grant>();
+    outcome->tenant_name = client->tenant_name;
+    auto issued_at = std::chrono::system_clock::now();
+    store.Write(
+        [this, client = *client, source = request.remote_address, issued_at, outcome](storage::WriteTxn& txn) {
+          return IssueTokens(txn, client, *client.tenant, client.tenant_name, "", false, "client_credentials", source,
+                             issued_at, *outcome);
+        },
+        Answer(outcome, client->id, std::move(respond)));
+  }
+
+  // What a grant's transaction decided: the token response, or a refusal that commits anyway (a
+  // spent code's revocation must stay).
+  struct Grant {
+    std::optional<http::Response> refusal;
+    core::Json body;
+    std::string tenant_name;
+  };
+
+  // Stores a new access token of `client` for `tenant` (and a refresh token of the same family when
+  // `with_refresh`) with its audit entry, and puts the RFC 6749 §5.1 response body in `grant`.
+  // `family` empty: the access token starts a family of its own. Runs on the writer.
+  core::Result<void> IssueTokens(storage::WriteTxn& txn, const storage::OAuthClientRecord& client,
+                                 storage::TenantId tenant, const std::string& tenant_name, const std::string& family,
+                                 bool with_refresh, const std::string& grant_type, const std::string& source,
+                                 std::chrono::system_clock::time_point now, Grant& grant) const {
+    auth::IssuedToken access = auth::NewAccessToken(client, tenant, "", options.access_token_lifetime, now, family);
+    if (auto r = txn.InsertOAuthToken(access.record, auth::HashTokenSecret(access.secret)); !r) return r;
+    if (auto r = txn.AppendAudit(Audit("oauth:" + client.id, source, "oauth.token", tenant_name, access.record.id,
+                                       {{"grant_type", grant_type}, {"refresh_token", with_refresh}}));
+        !r) {
+      return r;
+    }
+    grant.body = {{"access_token", access.secret},
+                  {"token_type", "Bearer"},
+                  {"expires_in", access.expires_in},
+                  {"scope", with_refresh ? "scim offline_access" : "scim"}};
+    if (with_refresh) {
+      auth::IssuedToken refresh =
+          auth::NewRefreshToken(client.id, tenant, options.refresh_token_lifetime, now, access.record.family);
+      if (auto r = txn.InsertOAuthToken(refresh.record, auth::HashTokenSecret(refresh.secret)); !r) return r;
+      grant.body["refresh_token"] = refresh.secret;
+    }
+    return {};
+  }
+
+  // The completion of a grant's write: the token response, its refusal, or 503 when the write failed.
+  static storage::WriteDone Answer(std::shared_ptr<Grant> grant, std::string client_id, http::Responder respond) {
+    return [grant, client_id = std::move(client_id), respond = std::move(respond)](core::Result<void> written) mutable {
+      if (!written) return respond(OAuthError(503, "temporarily_unavailable", "the grant could not be stored"));
+      if (grant->refusal) return respond(std::move(*grant->refusal));
+      http::Response response = NoStore(Json(200, grant->body));
+      response.log_tenant = grant->tenant_name;
+      response.log_credential = "oauth:" + client_id;
+      respond(std::move(response));
+    };
   }
 
   // ---- authorization_code and refresh_token ---------------------------------------------------
@@ -357,12 +391,7 @@ struct OAuthApi::Impl {
     if (presented.empty()) {
       return respond(OAuthError(400, "invalid_request", code_grant ? "code is missing" : "refresh_token is missing"));
     }
-    struct Outcome {
-      std::optional<http::Response> refusal;
-      core::Json body;
-      std::string tenant_name;
-    };
-    auto outcome = std::make_shared<Outcome>();
+    auto outcome = std::make_shared<Grant>();
     auto refuse = [outcome](std::string_view description) {
       outcome->refusal = OAuthError(400, "invalid_grant", description);
       return core::Result<void>();
@@ -385,27 +414,9 @@ struct OAuthApi::Impl {
     std::string hash = auth::HashTokenSecret(presented);
     std::string redirect_uri(Param(form, "redirect_uri"));
     std::string verifier(Param(form, "code_verifier"));
-    auto access_lifetime = options.access_token_lifetime;
-    auto refresh_lifetime = options.refresh_token_lifetime;
-    auto issue = [=](storage::WriteTxn& txn, storage::TenantId tenant, const std::string& tenant_name,
-                     const std::string& family, bool with_refresh) -> core::Result<void> {
-      auth::IssuedToken access = auth::NewAccessToken(client, tenant, "", access_lifetime, now, family);
-      if (auto r = txn.InsertOAuthToken(access.record, auth::HashTokenSecret(access.secret)); !r) return r;
-      if (auto r = txn.AppendAudit(Audit(actor, source, "oauth.token", tenant_name, access.record.id,
-                                         {{"grant_type", grant_type}, {"refresh_token", with_refresh}}));
-          !r) {
-        return r;
-      }
-      outcome->body = {{"access_token", access.secret},
-                       {"token_type", "Bearer"},
-                       {"expires_in", access.expires_in},
-                       {"scope", with_refresh ? "scim offline_access" : "scim"}};
-      if (with_refresh) {
-        auth::IssuedToken refresh = auth::NewRefreshToken(client.id, tenant, refresh_lifetime, now, family);
-        if (auto r = txn.InsertOAuthToken(refresh.record, auth::HashTokenSecret(refresh.secret)); !r) return r;
-        outcome->body["refresh_token"] = refresh.secret;
-      }
-      return {};
+    auto issue = [=, this](storage::WriteTxn& txn, storage::TenantId tenant, const std::string& tenant_name,
+                           const std::string& family, bool with_refresh) {
+      return IssueTokens(txn, client, tenant, tenant_name, family, with_refresh, grant_type, source, now, *outcome);
     };
     store.Write(
         [=](storage::WriteTxn& txn) -> core::Result<void> {
@@ -441,14 +452,7 @@ struct OAuthApi::Impl {
           outcome->tenant_name = token.tenant_name;
           return issue(txn, token.tenant, token.tenant_name, token.family, true);
         },
-        [respond = std::move(respond), outcome, client_id = client.id](core::Result<void> written) mutable {
-          if (!written) return respond(OAuthError(503, "temporarily_unavailable", "the grant could not be stored"));
-          if (outcome->refusal) return respond(std::move(*outcome->refusal));
-          http::Response response = NoStore(Json(200, outcome->body));
-          response.log_tenant = outcome->tenant_name;
-          response.log_credential = "oauth:" + client_id;
-          respond(std::move(response));
-        });
+        Answer(outcome, client.id, std::move(respond)));
   }
 
   // ---- the authorize page (RFC 6749 §4.1.1-4.1.2) -----------------------------------------------

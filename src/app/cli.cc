@@ -1,5 +1,5 @@
-// tenant and token subcommands: they open the same database as a running server (SQLite allows it)
-// and what they change is seen by that server on its next request.
+// tenant, token, login and audit subcommands: they open the same database as a running server
+// (SQLite allows it) and what they change is seen by that server on its next request.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -12,8 +12,8 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/wiring.h"
-#include "core/json.h"
 #include "auth/crypto.h"
+#include "core/json.h"
 #include "core/tenant_settings.h"
 
 namespace scim::app {
@@ -276,6 +276,30 @@ int LoginRemove(const CommonFlags& flags, const std::string& tenant_name) {
       "tenant '" + tenant_name + "' has no SCIM login", CliAudit("login.remove", tenant->name, ""));
   if (code == kExitOk) fmt::print("Removed the SCIM login of tenant '{}'; HTTP Basic is refused from now on.\n", tenant->name);
   return code;
+}
+
+int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit) {
+  if (limit < 1 || limit > 10000) {
+    PrintError("--limit must be between 1 and 10000");
+    return kExitUsage;
+  }
+  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
+  if (!env) return env.error();
+  storage::AuditQuery query;
+  query.tenant_name = tenant;
+  query.limit = limit;
+  auto entries = env->store->ReadAudit(query);
+  if (!entries) {
+    PrintError(entries.error().detail);
+    return kExitFailure;
+  }
+  fmt::print("{:<25} {:<22} {:<16} {:<20} {:<16} {:<26} {}\n", "TIME", "ACTOR", "FROM", "ACTION", "TENANT", "TARGET",
+             "DETAIL");
+  for (const auto& e : *entries) {
+    fmt::print("{:<25} {:<22} {:<16} {:<20} {:<16} {:<26} {}\n", e.time, e.actor, e.source, e.action,
+               e.tenant_name.empty() ? "-" : e.tenant_name, e.target.empty() ? "-" : e.target, e.detail);
+  }
+  return kExitOk;
 }
 
 }  // namespace scim::app

@@ -41,6 +41,8 @@ int TokenRevoke(const CommonFlags& flags, const std::string& tenant, const std::
 int LoginSet(const CommonFlags& flags, const std::string& tenant, const std::string& username);
 int LoginShow(const CommonFlags& flags, const std::string& tenant);
 int LoginRemove(const CommonFlags& flags, const std::string& tenant);
+// The audit log, newest first (docs/audit.md).
+int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit);
 int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tenant, const std::string& label);
 int ApiKeyList(const CommonFlags& flags);
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id);
@@ -53,8 +55,6 @@ struct OAuthClientFlags {
 // Prints client_id=… and client_secret=… as its last two lines (the secret is shown once).
 int OAuthClientCreate(const CommonFlags& flags, const OAuthClientFlags& client);
 int OAuthClientList(const CommonFlags& flags);
-// The audit log, newest first (docs/audit.md).
-int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit);
 int OAuthClientDelete(const CommonFlags& flags, const std::string& client_id);
 // Prints the tenant's events after `after`, one JSON object a line (flushed each), and follows new
 // ones until SIGINT/SIGTERM, then exits 0.

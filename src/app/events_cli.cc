@@ -12,8 +12,8 @@
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
-#include "core/json.h"
 #include "auth/crypto.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "events/webhooks.h"
 

@@ -79,30 +79,6 @@ int OAuthClientList(const CommonFlags& flags) {
   return kExitOk;
 }
 
-int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit) {
-  if (limit < 1 || limit > 10000) {
-    PrintError("--limit must be between 1 and 10000");
-    return kExitUsage;
-  }
-  auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
-  if (!env) return env.error();
-  storage::AuditQuery query;
-  query.tenant_name = tenant;
-  query.limit = limit;
-  auto entries = env->store->ReadAudit(query);
-  if (!entries) {
-    PrintError(entries.error().detail);
-    return kExitFailure;
-  }
-  fmt::print("{:<25} {:<22} {:<16} {:<20} {:<16} {:<26} {}\n", "TIME", "ACTOR", "FROM", "ACTION", "TENANT", "TARGET",
-             "DETAIL");
-  for (const auto& e : *entries) {
-    fmt::print("{:<25} {:<22} {:<16} {:<20} {:<16} {:<26} {}\n", e.time, e.actor, e.source, e.action,
-               e.tenant_name.empty() ? "-" : e.tenant_name, e.target.empty() ? "-" : e.target, e.detail);
-  }
-  return kExitOk;
-}
-
 int OAuthClientDelete(const CommonFlags& flags, const std::string& client_id) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();

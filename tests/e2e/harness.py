@@ -5,6 +5,7 @@ Only the Python standard library is used, so the suite runs on a fresh Debian ma
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -28,11 +29,14 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-def run_cli(*args: str, data_dir: str, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Runs `scimd ARGS --data DATA_DIR` and returns the completed process (text mode)."""
+def run_cli(*args: str, data_dir: str, check: bool = False, env: dict | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """Runs `scimd ARGS --data DATA_DIR` (with `input` on standard input, else none) and returns the
+    completed process (text mode)."""
     cmd = [BINARY, *args, "--data", data_dir]
     full_env = dict(os.environ, **(env or {}))
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=full_env, stdin=subprocess.DEVNULL)
+    stdin = subprocess.DEVNULL if input is None else None
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=full_env, stdin=stdin, input=input)
     if check and result.returncode != 0:
         raise AssertionError(f"{cmd} exited {result.returncode}: {result.stderr}")
     return result
@@ -184,12 +188,22 @@ class Server:
         token = token if token is not None else self.demo_token
         return Client(self.port, None if token is None else scheme + token, prefix)
 
-    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-        return run_cli(*args, data_dir=self.data_dir, check=check, env=self.env)
+    def cli(self, *args: str, check: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
+        return run_cli(*args, data_dir=self.data_dir, check=check, env=self.env, input=input)
 
     def issue_token(self, tenant: str) -> str:
         result = self.cli("token", "issue", tenant, check=True)
         return result.stdout.strip().splitlines()[-1]
+
+    def set_login(self, tenant: str, username: str, password: str) -> None:
+        """`scimd login set TENANT USERNAME` with the password on standard input."""
+        self.cli("login", "set", tenant, username, input=password + "\n", check=True)
+
+    def create_oauth_client(self, *args: str) -> tuple[str, str]:
+        """`scimd oauth client create ARGS`: (client_id, client_secret) from its last two lines."""
+        last_two = self.cli("oauth", "client", "create", *args, check=True).stdout.strip().splitlines()[-2:]
+        assert last_two[0].startswith("client_id=") and last_two[1].startswith("client_secret="), last_two
+        return last_two[0].split("=", 1)[1], last_two[1].split("=", 1)[1]
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
         if self.proc is None:
@@ -275,6 +289,11 @@ def new_user(user_name: str, **extra) -> dict:
 
 def patch_op(*operations: dict) -> dict:
     return {"schemas": [PATCH_OP], "Operations": list(operations)}
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """An HTTP Basic Authorization header value."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):

@@ -2,21 +2,17 @@
 who, what, when and from where, and never a secret; a refused action leaves no entry."""
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import subprocess
 import unittest
 import urllib.parse
 
-from harness import BINARY, ServerTestCase
+from harness import ServerTestCase, basic_authorization
 
 
 class AuditTest(ServerTestCase):
-    def cli(self, *args, check=True, input=None) -> subprocess.CompletedProcess:
-        if input is not None:
-            return subprocess.run([BINARY, *args, "--data", self.server.data_dir], input=input, text=True,
-                                  capture_output=True, timeout=60, check=check)
+    def cli(self, *args, check=True) -> subprocess.CompletedProcess:
         return self.server.cli(*args, check=check)
 
     def audit(self, *args) -> list[list[str]]:
@@ -33,18 +29,16 @@ class AuditTest(ServerTestCase):
         token_id = self.cli("token", "list", "audited").stdout.strip().splitlines()[-1].split()[0]
         self.cli("token", "revoke", "audited", token_id)
         self.cli("tenant", "set", "audited", "rate_limit", "500")
-        self.cli("login", "set", "audited", "audited-admin", input="A-long-password-1\n")
+        self.server.set_login("audited", "audited-admin", "A-long-password-1")
         secrets.append("A-long-password-1")
         key = self.cli("apikey", "issue", "--tenant", "audited").stdout.strip().splitlines()[-1]
         secrets.append(key)
-        out = self.cli("oauth", "client", "create", "--tenant", "audited").stdout.strip().splitlines()
-        client_id, client_secret = out[-2].split("=", 1)[1], out[-1].split("=", 1)[1]
+        client_id, client_secret = self.server.create_oauth_client("--tenant", "audited")
         secrets.append(client_secret)
 
         connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
-        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         connection.request("POST", "/oauth/token", body=urllib.parse.urlencode({"grant_type": "client_credentials"}),
-                           headers={"Authorization": "Basic " + basic,
+                           headers={"Authorization": basic_authorization(client_id, client_secret),
                                     "Content-Type": "application/x-www-form-urlencoded"})
         response = connection.getresponse()
         access_token = json.loads(response.read())["access_token"]

@@ -5,22 +5,17 @@ OAuth token. Each gets the same 401 with a SCIM error body, and no request chang
 401s are about the credential and nothing else."""
 from __future__ import annotations
 
-import base64
-import os
-import sqlite3
-import subprocess
-import unittest
-import urllib.parse
 import http.client
 import json
+import os
+import sqlite3
+import unittest
+import urllib.parse
 
-from harness import BINARY, SCIM_ERROR, Client, Server, new_user, patch_op
+from harness import SCIM_ERROR, Client, Server, new_user, patch_op
+from harness import basic_authorization as basic
 
 PASSWORD = "Matrix-Password-42"
-
-
-def basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 class CredentialMatrixTest(unittest.TestCase):
@@ -30,8 +25,7 @@ class CredentialMatrixTest(unittest.TestCase):
         s = cls.server
         s.cli("tenant", "create", "other", check=True)
         for tenant, username in (("demo", "matrix-demo"), ("other", "matrix-other")):
-            subprocess.run([BINARY, "login", "set", tenant, username, "--data", s.data_dir], input=PASSWORD + "\n",
-                           text=True, check=True, capture_output=True, timeout=60)
+            s.set_login(tenant, username, PASSWORD)
         cls.demo_token = s.demo_token
         cls.other_token = s.issue_token("other")
         revoked = s.cli("token", "issue", "demo", "--label", "to-revoke", check=True).stdout.strip().splitlines()[-1]
@@ -39,9 +33,9 @@ class CredentialMatrixTest(unittest.TestCase):
         s.cli("token", "revoke", "demo", revoked_id, check=True)
         expired = s.cli("token", "issue", "demo", "--expires", "30", "--label", "to-expire",
                         check=True).stdout.strip().splitlines()[-1]
-        cls.demo_client = cls.oauth_client("--tenant", "demo")
-        cls.other_client = cls.oauth_client("--tenant", "other")
-        cls.doomed_client = cls.oauth_client("--tenant", "demo")
+        cls.demo_client = s.create_oauth_client("--tenant", "demo")
+        cls.other_client = s.create_oauth_client("--tenant", "other")
+        cls.doomed_client = s.create_oauth_client("--tenant", "demo")
         cls.demo_access = cls.access_token(cls.demo_client)
         other_access = cls.access_token(cls.other_client)
         deleted_client_access = cls.access_token(cls.doomed_client)
@@ -80,11 +74,6 @@ class CredentialMatrixTest(unittest.TestCase):
         code = cls.server.stop()
         cls.server.cleanup()
         assert code == 0, f"scimd exited {code}"
-
-    @classmethod
-    def oauth_client(cls, *args) -> tuple[str, str]:
-        out = cls.server.cli("oauth", "client", "create", *args, check=True).stdout.strip().splitlines()
-        return out[-2].split("=", 1)[1], out[-1].split("=", 1)[1]
 
     @classmethod
     def access_token(cls, client: tuple[str, str]) -> str:

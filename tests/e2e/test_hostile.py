@@ -16,19 +16,23 @@ INJECTIONS = ["x' OR '1'='1", "x\" OR \"1\"=\"1", "'; DROP TABLE resources; --",
 
 
 
-class Hostile(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        c = cls.server.client()
-        cls.user = c.post("/Users", new_user(f"victim.{uuid.uuid4().hex[:8]}@example.com")).json
-        c.close()
+class DirectorySnapshot(unittest.TestCase):
+    """For the suites below: the tenant's users and groups, to show a refused request changed nothing."""
 
     def snapshot(self):
         users = self.scim.get("/Users?count=1000")
         groups = self.scim.get("/Groups?count=1000")
         self.assertEqual(users.status, 200, users.text)
         return users.json, groups.json
+
+
+class Hostile(DirectorySnapshot, ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        c = cls.server.client()
+        cls.user = c.post("/Users", new_user(f"victim.{uuid.uuid4().hex[:8]}@example.com")).json
+        c.close()
 
     def assertServing(self, before):
         self.assertEqual(self.snapshot(), before, "hostile input must change nothing")
@@ -134,7 +138,7 @@ def emails(count: int, name: str) -> list:
     return [{"value": f"{i}.{name}", "type": "other"} for i in range(count)]
 
 
-class ConfiguredDocumentLimits(ServerTestCase):
+class ConfiguredDocumentLimits(DirectorySnapshot, ServerTestCase):
     """The SCIM-document limits are settings too: each lowered one is answered with a 400 SCIM error
     that names it, changes nothing, and leaves requests within it working."""
 
@@ -145,12 +149,6 @@ class ConfiguredDocumentLimits(ServerTestCase):
         c = cls.server.client()
         cls.user = c.post("/Users", new_user(f"limits.{uuid.uuid4().hex[:8]}@example.com")).json
         c.close()
-
-    def snapshot(self):
-        users = self.scim.get("/Users?count=1000")
-        groups = self.scim.get("/Groups?count=1000")
-        self.assertEqual(users.status, 200, users.text)
-        return users.json, groups.json
 
     def assertRefused(self, response, scim_type: str, limit: str):
         self.assertScimError(response, 400, scim_type)

@@ -13,19 +13,12 @@ import urllib.parse
 from harness import Client, Server, new_user
 
 
-def create_client(server: Server, *args: str) -> tuple[str, str]:
-    result = server.cli("oauth", "client", "create", *args, check=True)
-    last_two = result.stdout.strip().splitlines()[-2:]
-    assert last_two[0].startswith("client_id=") and last_two[1].startswith("client_secret="), result.stdout
-    return last_two[0].split("=", 1)[1], last_two[1].split("=", 1)[1]
-
-
 class OAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server(env={"SCIMD_OAUTH_ACCESS_TOKEN_SECONDS": "2", "SCIMD_AUTH_MAX_FAILURES": "4"}).start()
         cls.server.cli("tenant", "create", "globex", check=True)
-        cls.client_id, cls.secret = create_client(cls.server, "--tenant", "demo")
+        cls.client_id, cls.secret = cls.server.create_oauth_client("--tenant", "demo")
 
     @classmethod
     def tearDownClass(cls):
@@ -88,7 +81,7 @@ class OAuthTest(unittest.TestCase):
         foreign.close()
 
     def test_deleting_the_client_revokes_its_tokens(self):
-        client_id, secret = create_client(self.server, "--tenant", "demo")
+        client_id, secret = self.server.create_oauth_client("--tenant", "demo")
         status, _, body = self.post_token({"grant_type": "client_credentials"}, basic=(client_id, secret))
         self.assertEqual(status, 200)
         scim = Client(self.server.port, "Bearer " + body["access_token"])
@@ -118,11 +111,11 @@ class OAuthTest(unittest.TestCase):
         status, headers, _ = self.post_token(None, method="GET")
         self.assertEqual(status, 405)
         self.assertEqual(headers.get("allow"), "POST")
-        shared_id, shared_secret = create_client(self.server, "--shared", "--okta-callbacks", "acme_scim")
+        shared_id, shared_secret = self.server.create_oauth_client("--shared", "--okta-callbacks", "acme_scim")
         self.assertOAuthError(self.post_token(grant, basic=(shared_id, shared_secret)), 400, "unauthorized_client")
 
     def test_guessing_a_client_secret_is_locked_out(self):
-        client_id, secret = create_client(self.server, "--tenant", "globex")
+        client_id, secret = self.server.create_oauth_client("--tenant", "globex")
         grant = {"grant_type": "client_credentials"}
         for _ in range(4):
             self.assertOAuthError(self.post_token(grant, basic=(client_id, "wrong")), 401, "invalid_client")

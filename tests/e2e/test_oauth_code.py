@@ -13,11 +13,10 @@ import html.parser
 import http.client
 import json
 import secrets
-import subprocess
 import unittest
 import urllib.parse
 
-from harness import BINARY, Client, Server
+from harness import Client, Server
 
 OKTA_CALLBACK = "https://system-admin.okta.com/admin/app/cpc/acme_scim/oauth/callback"
 
@@ -85,21 +84,16 @@ class AuthorizationCodeTest(unittest.TestCase):
         cls.server = Server(env={"SCIMD_AUTH_MAX_FAILURES": "50"}).start()
         cls.server.cli("tenant", "create", "globex", check=True)
         for tenant, username in (("demo", "demo-admin"), ("globex", "globex-admin")):
-            subprocess.run([BINARY, "login", "set", tenant, username, "--data", cls.server.data_dir],
-                           input="Tr0ub4dor&3-" + tenant + "\n", text=True, check=True, capture_output=True, timeout=60)
-        cls.shared = cls.create_client("--shared", "--okta-callbacks", "acme_scim")
-        cls.globex_client = cls.create_client("--tenant", "globex", "--redirect-uri", "https://app.example.com/cb")
+            cls.server.set_login(tenant, username, "Tr0ub4dor&3-" + tenant)
+        cls.shared = cls.server.create_oauth_client("--shared", "--okta-callbacks", "acme_scim")
+        cls.globex_client = cls.server.create_oauth_client("--tenant", "globex", "--redirect-uri",
+                                                           "https://app.example.com/cb")
 
     @classmethod
     def tearDownClass(cls):
         code = cls.server.stop()
         cls.server.cleanup()
         assert code == 0, f"scimd exited {code}"
-
-    @classmethod
-    def create_client(cls, *args) -> tuple[str, str]:
-        out = cls.server.cli("oauth", "client", "create", *args, check=True).stdout.strip().splitlines()[-2:]
-        return out[0].split("=", 1)[1], out[1].split("=", 1)[1]
 
     # The admin's part, in the browser.
     def sign_in_and_allow(self, browser: Browser, url: str, username: str, password: str,
@@ -310,11 +304,8 @@ class LoginLockoutTest(unittest.TestCase):
     def test_repeated_failed_logins_are_locked_out(self):
         server = Server(env={"SCIMD_AUTH_MAX_FAILURES": "3"}).start()
         try:
-            subprocess.run([BINARY, "login", "set", "demo", "demo-admin", "--data", server.data_dir],
-                           input="Correct-Horse-9\n", text=True, check=True, capture_output=True, timeout=60)
-            out = server.cli("oauth", "client", "create", "--shared", "--okta-callbacks", "acme_scim",
-                             check=True).stdout.strip().splitlines()
-            client_id = out[-2].split("=", 1)[1]
+            server.set_login("demo", "demo-admin", "Correct-Horse-9")
+            client_id, _ = server.create_oauth_client("--shared", "--okta-callbacks", "acme_scim")
             browser = Browser(server.port)
             status, _, page = browser.request("GET", authorize_url(client_id))
             fields = Form(page).fields

@@ -2,13 +2,12 @@
 against the real binary over HTTP."""
 from __future__ import annotations
 
-import base64
-import subprocess
 import threading
 import time
 import unittest
 
-from harness import BINARY, SCIM_ERROR, Client, Server, q
+from harness import SCIM_ERROR, Client, Server, q
+from harness import basic_authorization as basic
 
 
 class RateLimitCase(unittest.TestCase):
@@ -111,25 +110,20 @@ class ServerLimitTest(RateLimitCase):
 
 
 class LockoutTest(RateLimitCase):
-    @staticmethod
-    def basic(username: str, password: str) -> str:
-        return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
     def test_repeated_failures_lock_the_address_out_of_that_tenant_only(self):
         server = self.start(scimd_auth_max_failures=3, scimd_auth_lockout_seconds=60)
         server.cli("tenant", "create", "other", check=True)
-        subprocess.run([BINARY, "login", "set", "demo", "okta-basic", "--data", server.data_dir],
-                       input="Correct-Horse-9\n", text=True, check=True, capture_output=True, timeout=60)
-        good = Client(server.port, self.basic("okta-basic", "Correct-Horse-9"))
+        server.set_login("demo", "okta-basic", "Correct-Horse-9")
+        good = Client(server.port, basic("okta-basic", "Correct-Horse-9"))
         self.assertEqual(good.get("/Users").status, 200)  # verified before the attack
 
-        wrong = Client(server.port, self.basic("okta-basic", "guess"))
+        wrong = Client(server.port, basic("okta-basic", "guess"))
         self.assertEqual([wrong.get("/Users").status for _ in range(3)], [401, 401, 401])
         locked = wrong.get("/Users")
         self.assertEqual(locked.status, 429, locked.text)
         self.assertTrue(1 <= int(locked.header("Retry-After")) <= 60)
         self.assertIn("Too many failed attempts", locked.json["detail"])
-        unknown_user = Client(server.port, self.basic("nobody", "guess"))
+        unknown_user = Client(server.port, basic("nobody", "guess"))
         self.assertEqual(unknown_user.get("/Users").status, 429)  # same answer, no hash computed
 
         # The IdP's verified login and the tenant's bearer token go on working.
