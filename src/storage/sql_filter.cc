@@ -1,4 +1,4 @@
-// Filter -> SQLite condition. See sql_filter.h.
+// Filter -> SQL condition, for SQLite or PostgreSQL. See sql_filter.h.
 //
 // A comparison on a missing value is NULL in SQL. Outside `not` that already acts as false (and
 // and/or keep it so), and the bare comparison keeps its index usable. Under `not`, comparisons are
@@ -20,15 +20,105 @@ using core::Fail;
 using core::Filter;
 using core::Json;
 
-// '$."urn…"."name"' (+ '."sub"' when with_sub) for the attribute inside the stored document.
-// Names come from the schema registry, never from the request.
-std::string JsonPath(const core::ResolvedAttr& r, bool with_sub) {
-  std::string path = "$";
-  if (r.in_extension) path += ".\"" + r.schema->id + "\"";
-  path += ".\"" + r.attr->name + "\"";
-  if (with_sub && r.sub) path += ".\"" + r.sub->name + "\"";
-  return path;
+// One step into a JSON document: an object member, or (index >= 0) an array element.
+struct JsonStep {
+  std::string key;
+  int index = -1;
+};
+using JsonSteps = std::vector<JsonStep>;
+
+// The steps to the attribute inside the stored document: the extension's URN (when in one), the
+// attribute, and its sub-attribute when with_sub. Names come from the schema registry, never from
+// the request.
+JsonSteps AttrSteps(const core::ResolvedAttr& r, bool with_sub) {
+  JsonSteps steps;
+  if (r.in_extension) steps.push_back({r.schema->id});
+  steps.push_back({r.attr->name});
+  if (with_sub && r.sub) steps.push_back({r.sub->name});
+  return steps;
 }
+
+JsonSteps Append(JsonSteps steps, JsonStep step) {
+  steps.push_back(std::move(step));
+  return steps;
+}
+
+// How the engine-specific pieces are written in each dialect.
+class Spelling {
+ public:
+  explicit Spelling(SqlDialect dialect) : pg_(dialect == SqlDialect::kPostgres) {}
+
+  // The resource's stored document.
+  std::string Document() const { return pg_ ? "r.doc" : "r.body"; }
+  std::string False() const { return pg_ ? "false" : "0"; }
+  std::string True() const { return pg_ ? "true" : "1"; }
+
+  // The value at `steps` inside `source` (a document, or the `value` of an element row) as an SQL
+  // scalar for an attribute of `type`: text for strings and dates, a number for numbers, 1/0 for
+  // booleans; NULL when absent or JSON null.
+  std::string Scalar(std::string_view source, const JsonSteps& steps, AttrType type) const {
+    if (!pg_) return steps.empty() ? std::string(source) : fmt::format("json_extract({}, '{}')", source, SqlitePath(steps));
+    std::string node = steps.empty() ? std::string(source) : fmt::format("({} #> '{}')", source, PgPath(steps));
+    switch (type) {
+      case AttrType::kBoolean:
+        return fmt::format("(CASE WHEN jsonb_typeof({0}) = 'boolean' THEN ({0} = 'true'::jsonb)::int END)", node);
+      case AttrType::kInteger:
+      case AttrType::kDecimal:
+        return fmt::format("(CASE WHEN jsonb_typeof({0}) = 'number' THEN ({0} #>> '{{}}')::numeric END)", node);
+      default:
+        return steps.empty() ? fmt::format("({} #>> '{{}}')", source)
+                             : fmt::format("({} #>> '{}')", source, PgPath(steps));
+    }
+  }
+
+  // The elements of the array at `steps` inside the document as a row source named `alias`, whose
+  // column `value` is each element (none when the attribute is absent).
+  std::string ArrayRows(const JsonSteps& steps, std::string_view alias) const {
+    if (!pg_) return fmt::format("json_each(r.body, '{}') {}", SqlitePath(steps), alias);
+    std::string node = fmt::format("(r.doc #> '{}')", PgPath(steps));
+    return fmt::format(
+        "jsonb_array_elements(CASE WHEN {0} IS NULL THEN '[]'::jsonb WHEN jsonb_typeof({0}) = 'array' THEN {0} "
+        "ELSE jsonb_build_array({0}) END) {1}(value)",
+        node, alias);
+  }
+
+  // Whether the element row `alias` has "primary": true.
+  std::string IsPrimary(std::string_view alias) const {
+    return pg_ ? fmt::format("({}.value -> 'primary') = 'true'::jsonb", alias)
+               : fmt::format("json_extract({}.value, '$.primary') = 1", alias);
+  }
+
+  // The position of `needle` in `haystack` (1-based; 0: absent).
+  std::string Position(const std::string& haystack, const std::string& needle) const {
+    if (pg_) return fmt::format("strpos({}, {})", haystack, needle);
+    return fmt::format("instr({}, {})", haystack, needle);
+  }
+
+  // Text compared or sorted by byte order on every engine (SQLite's BINARY collation), whatever
+  // collation the PostgreSQL database was created with.
+  std::string ByteOrder(const std::string& text) const { return pg_ ? "(" + text + ") COLLATE \"C\"" : text; }
+
+ private:
+  // '$."a"."b"[0]'
+  static std::string SqlitePath(const JsonSteps& steps) {
+    std::string path = "$";
+    for (const auto& step : steps) {
+      path += step.index >= 0 ? "[" + std::to_string(step.index) + "]" : ".\"" + step.key + "\"";
+    }
+    return path;
+  }
+  // '{"a","b","0"}' (a text[] literal)
+  static std::string PgPath(const JsonSteps& steps) {
+    std::string path = "{";
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (i) path += ",";
+      path += "\"" + (steps[i].index >= 0 ? std::to_string(steps[i].index) : steps[i].key) + "\"";
+    }
+    return path + "}";
+  }
+
+  bool pg_;
+};
 
 // Where attribute references are evaluated: the resource row, or one element of a multi-valued
 // attribute inside a value filter (a json_each row), or one membership row.
@@ -36,8 +126,9 @@ enum class Scope { kResource, kJsonElement, kMembership };
 
 class Translator {
  public:
-  Translator(Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry, int first_param)
-      : kind_(kind), type_(type), registry_(registry), next_param_(first_param) {}
+  Translator(Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry, int first_param,
+             SqlDialect dialect)
+      : kind_(kind), type_(type), registry_(registry), sql_(dialect), next_param_(first_param) {}
 
   Result<std::string> Translate(const Filter& filter, Scope scope, const core::ResolvedAttr* outer,
                                 std::string_view element_alias) {
@@ -64,7 +155,7 @@ class Translator {
   };
 
   std::string FalseWhenNull(const std::string& condition) const {
-    return negation_ > 0 ? "COALESCE(" + condition + ", 0)" : "(" + condition + ")";
+    return negation_ > 0 ? "COALESCE(" + condition + ", " + sql_.False() + ")" : "(" + condition + ")";
   }
 
   std::string Bind(SqlParam value) {
@@ -110,8 +201,8 @@ class Translator {
     std::string alias = "j" + std::to_string(alias_number);
     auto inner = Translate(*node.inner, Scope::kJsonElement, &*resolved, alias);
     if (!inner) return inner;
-    std::string exists = fmt::format("EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})",
-                                     JsonPath(*resolved, false), alias, *inner);
+    std::string exists =
+        fmt::format("EXISTS (SELECT 1 FROM {} WHERE {})", sql_.ArrayRows(AttrSteps(*resolved, false), alias), *inner);
     // Entra's lookup emails[type eq "work"].value eq "x": the emails index narrows the rows first.
     if (kind_ == Kind::kUser && !resolved->in_extension && core::IEquals(attr.name, "emails")) {
       if (const std::string* email = RequiredValue(*node.inner)) {
@@ -188,7 +279,7 @@ class Translator {
         }
         return Operator(column, *sub, op, value, path);
       }
-      return Operator(fmt::format("json_extract({}.value, '$.\"{}\"')", alias, sub->name), *sub, op, value, path);
+      return Operator(sql_.Scalar(std::string(alias) + ".value", {{sub->name}}, sub->type), *sub, op, value, path);
     }
 
     auto resolved = Resolve(path);
@@ -258,23 +349,25 @@ class Translator {
         const core::Attribute* sub = resolved->sub ? resolved->sub : resolved->attr->FindSub("value");
         if (!sub) return Fail(ErrorType::kInvalidFilter, fmt::format("'{}' has no 'value' to compare", top));
         compared = sub;
-        element = fmt::format("json_extract({}.value, '$.\"{}\"')", a, sub->name);
+        element = sql_.Scalar(a + ".value", {{sub->name}}, sub->type);
       } else {
-        element = a + ".value";
+        element = sql_.Scalar(a + ".value", {}, compared->type);
       }
       auto cmp = Operator(element, *compared, op, value, path);
       if (!cmp) return cmp;
-      return fmt::format("{}EXISTS (SELECT 1 FROM json_each(r.body, '{}') {} WHERE {})", negate ? "NOT " : "",
-                         JsonPath(*resolved, false), a, *cmp);
+      return fmt::format("{}EXISTS (SELECT 1 FROM {} WHERE {})", negate ? "NOT " : "",
+                         sql_.ArrayRows(AttrSteps(*resolved, false), a), *cmp);
     }
-    return Operator(fmt::format("json_extract(r.body, '{}')", JsonPath(*resolved, true)), leaf, op, value, path);
+    return Operator(sql_.Scalar(sql_.Document(), AttrSteps(*resolved, true), leaf.type), leaf, op, value, path);
   }
 
   // `column op value` as 0/1 for the attribute's type and case sensitivity.
   Result<std::string> Operator(const std::string& column, const core::Attribute& attr, std::optional<CompareOp> op,
                                const Json* value, const core::AttrPath& path) {
     if (!op) {  // pr
-      if (attr.type == AttrType::kComplex) return fmt::format("({} IS NOT NULL)", column);
+      bool textual = attr.type == AttrType::kString || attr.type == AttrType::kReference ||
+                     attr.type == AttrType::kBinary || attr.type == AttrType::kDateTime;
+      if (!textual) return fmt::format("({} IS NOT NULL)", column);
       return FalseWhenNull(fmt::format("{} IS NOT NULL AND {} <> ''", column, column));
     }
     if (value->is_null()) {
@@ -300,7 +393,7 @@ class Translator {
       std::string p = Bind(int64_t{*b ? 1 : 0});
       // json_extract yields 1/0 for JSON true/false.
       if (*op == CompareOp::kEq) return FalseWhenNull(fmt::format("{} = {}", column, p));
-      return fmt::format("COALESCE({} <> {}, 1)", column, p);
+      return fmt::format("COALESCE({} <> {}, {})", column, p, sql_.True());
     }
     if (attr.type == AttrType::kInteger || attr.type == AttrType::kDecimal) {
       if (!value->is_number()) {
@@ -319,13 +412,13 @@ class Translator {
     std::string p = Bind(exact ? text : core::ToLower(text));
     switch (*op) {
       case CompareOp::kEq: return FalseWhenNull(fmt::format("{} = {}", col, p));
-      case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, 1)", col, p);
-      case CompareOp::kCo: return FalseWhenNull(fmt::format("instr({}, {}) > 0", col, p));
-      case CompareOp::kSw: return FalseWhenNull(fmt::format("instr({}, {}) = 1", col, p));
+      case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, {})", col, p, sql_.True());
+      case CompareOp::kCo: return FalseWhenNull(fmt::format("{} > 0", sql_.Position(col, p)));
+      case CompareOp::kSw: return FalseWhenNull(fmt::format("{} = 1", sql_.Position(col, p)));
       case CompareOp::kEw:
         return FalseWhenNull(
             fmt::format("length({0}) >= length({1}) AND substr({0}, length({0}) - length({1}) + 1) = {1}", col, p));
-      default: return NumericOrOrdered(col, *op, p, path);
+      default: return NumericOrOrdered(sql_.ByteOrder(col), *op, p, path);
     }
   }
 
@@ -334,7 +427,7 @@ class Translator {
     const char* sql_op = nullptr;
     switch (op) {
       case CompareOp::kEq: sql_op = "="; break;
-      case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, 1)", column, p);
+      case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, {})", column, p, sql_.True());
       case CompareOp::kGt: sql_op = ">"; break;
       case CompareOp::kGe: sql_op = ">="; break;
       case CompareOp::kLt: sql_op = "<"; break;
@@ -349,6 +442,7 @@ class Translator {
   Kind kind_;
   const core::ResourceType& type_;
   const core::SchemaRegistry& registry_;
+  const Spelling sql_;
   int next_param_;
   int alias_counter_ = 0;
   int depth_ = 0;
@@ -356,16 +450,21 @@ class Translator {
   std::vector<SqlParam> params_;
 };
 
-// String comparisons fold case unless the schema says caseExact; dates compare as written.
-std::string SortCollated(std::string sql, const core::Attribute& attr) {
+// String comparisons fold case unless the schema says caseExact; dates compare as written; text
+// orders by bytes on every engine.
+std::string SortCollated(std::string sql, const core::Attribute& attr, const Spelling& spelling) {
   bool folds = (attr.type == AttrType::kString || attr.type == AttrType::kReference) && !attr.case_exact;
-  return folds ? "lower(" + sql + ")" : sql;
+  bool textual = folds || attr.type == AttrType::kString || attr.type == AttrType::kReference ||
+                 attr.type == AttrType::kDateTime || attr.type == AttrType::kBinary;
+  std::string key = folds ? "lower(" + sql + ")" : sql;
+  return textual ? spelling.ByteOrder(key) : key;
 }
 
 }  // namespace
 
-Result<SqlSortKey> SortKeyToSqlite(const core::AttrPath& path, Kind kind, const core::ResourceType& type,
-                                   const core::SchemaRegistry& registry) {
+Result<SqlSortKey> SortKeyToSql(const core::AttrPath& path, Kind kind, const core::ResourceType& type,
+                                const core::SchemaRegistry& registry, SqlDialect dialect) {
+  const Spelling sql(dialect);
   auto cannot = [&](std::string_view why) {
     return Fail(ErrorType::kInvalidValue, fmt::format("Cannot sort by '{}': {}", path.ToString(), why));
   };
@@ -373,16 +472,20 @@ Result<SqlSortKey> SortKeyToSqlite(const core::AttrPath& path, Kind kind, const 
   if (!resolved) return cannot(resolved.error().detail);
   const core::Attribute& top = *resolved->attr;
   if (!resolved->in_extension) {
-    if (core::IEquals(top.name, "id")) return SqlSortKey{"r.id", true};
-    if (core::IEquals(top.name, "externalId")) return SqlSortKey{SortCollated("r.external_id", top), false};
-    if (kind == Kind::kUser && core::IEquals(top.name, "userName")) return SqlSortKey{"lower(r.user_name)", true};
+    if (core::IEquals(top.name, "id")) return SqlSortKey{sql.ByteOrder("r.id"), true};
+    if (core::IEquals(top.name, "externalId")) return SqlSortKey{SortCollated("r.external_id", top, sql), false};
+    if (kind == Kind::kUser && core::IEquals(top.name, "userName")) {
+      return SqlSortKey{sql.ByteOrder("lower(r.user_name)"), true};
+    }
     if (kind == Kind::kGroup && core::IEquals(top.name, "displayName")) {
-      return SqlSortKey{"lower(r.display_name)", false};
+      return SqlSortKey{sql.ByteOrder("lower(r.display_name)"), false};
     }
     if (core::IEquals(top.name, "meta")) {
-      if (resolved->sub && core::IEquals(resolved->sub->name, "created")) return SqlSortKey{"r.created", true};
+      if (resolved->sub && core::IEquals(resolved->sub->name, "created")) {
+        return SqlSortKey{sql.ByteOrder("r.created"), true};
+      }
       if (resolved->sub && core::IEquals(resolved->sub->name, "lastModified")) {
-        return SqlSortKey{"r.last_modified", true};
+        return SqlSortKey{sql.ByteOrder("r.last_modified"), true};
       }
       return cannot("of meta, only created and lastModified sort");
     }
@@ -395,30 +498,31 @@ Result<SqlSortKey> SortKeyToSqlite(const core::AttrPath& path, Kind kind, const 
     const core::Attribute* sub = resolved->sub ? resolved->sub : top.FindSub("value");
     if (!sub) return cannot("it is complex: sort by one of its sub-attributes");
     if (sub->type == AttrType::kComplex) return cannot("it is complex");
+    JsonSteps steps = AttrSteps(*resolved, false);
     if (!top.multi_valued) {
-      return SqlSortKey{SortCollated(fmt::format("json_extract(r.body, '{}.\"{}\"')", JsonPath(*resolved, false),
-                                                 sub->name), *sub), false};
+      return SqlSortKey{SortCollated(sql.Scalar(sql.Document(), Append(steps, {sub->name}), sub->type), *sub, sql),
+                        false};
     }
     // The primary element's value, else the first element's (RFC 7644 §3.4.2.3).
-    std::string array = JsonPath(*resolved, false);
     return SqlSortKey{
-        SortCollated(fmt::format("COALESCE((SELECT json_extract(e.value, '$.\"{1}\"') FROM json_each(r.body, '{0}') e "
-                                 "WHERE json_extract(e.value, '$.primary') = 1 LIMIT 1), "
-                                 "json_extract(r.body, '{0}[0].\"{1}\"'))",
-                                 array, sub->name),
-                     *sub),
+        SortCollated(fmt::format("COALESCE((SELECT {} FROM {} WHERE {} LIMIT 1), {})",
+                                 sql.Scalar("e.value", {{sub->name}}, sub->type), sql.ArrayRows(steps, "e"),
+                                 sql.IsPrimary("e"),
+                                 sql.Scalar(sql.Document(), Append(Append(steps, {"", 0}), {sub->name}), sub->type)),
+                     *sub, sql),
         false};
   }
   if (top.multi_valued) {
-    return SqlSortKey{SortCollated(fmt::format("json_extract(r.body, '{}[0]')", JsonPath(*resolved, false)), top),
-                      false};
+    return SqlSortKey{
+        SortCollated(sql.Scalar(sql.Document(), Append(AttrSteps(*resolved, false), {"", 0}), top.type), top, sql),
+        false};
   }
-  return SqlSortKey{SortCollated(fmt::format("json_extract(r.body, '{}')", JsonPath(*resolved, true)), top), false};
+  return SqlSortKey{SortCollated(sql.Scalar(sql.Document(), AttrSteps(*resolved, true), top.type), top, sql), false};
 }
 
-Result<SqlCondition> FilterToSqlite(const core::Filter& filter, Kind kind, const core::ResourceType& type,
-                                    const core::SchemaRegistry& registry, int first_param) {
-  Translator translator(kind, type, registry, first_param);
+Result<SqlCondition> FilterToSql(const core::Filter& filter, Kind kind, const core::ResourceType& type,
+                                 const core::SchemaRegistry& registry, int first_param, SqlDialect dialect) {
+  Translator translator(kind, type, registry, first_param, dialect);
   auto sql = translator.Translate(filter, Scope::kResource, nullptr, "");
   if (!sql) return std::unexpected(sql.error());
   return SqlCondition{std::move(*sql), translator.TakeParams()};

@@ -13,6 +13,8 @@
 
 #include "core/json.h"
 #include "storage/cursor.h"
+#include "storage/list_query.h"
+#include "storage/sql_rows.h"
 #include "storage/sqlite/connection.h"
 
 namespace scim::storage {
@@ -255,153 +257,6 @@ CREATE INDEX audit_tenant ON audit(lower(tenant_name), seq);
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
-constexpr const char* kResourceColumns = "r.id, r.body, r.created, r.last_modified, r.version, r.kind";
-constexpr int kResourceColumnCount = 6;
-
-StoredResource ReadResource(const Statement& s) {
-  return StoredResource{s.Text(0), static_cast<Kind>(s.Int(5)), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
-}
-
-TokenRecord ReadToken(const Statement& s) {
-  TokenRecord t;
-  t.id = s.Text(0);
-  t.tenant.value = s.Int(1);
-  t.tenant_name = s.Text(2);
-  t.label = s.Text(3);
-  t.created = s.Text(4);
-  t.expires = s.OptionalText(5);
-  t.last_used = s.OptionalText(6);
-  t.revoked = s.OptionalText(7);
-  t.tenant_settings = s.Text(8);
-  return t;
-}
-constexpr const char* kTokenSelect =
-    "SELECT t.id, t.tenant_id, n.name, t.label, t.created, t.expires, t.last_used, t.revoked, n.settings "
-    "FROM tokens t JOIN tenants n ON n.id = t.tenant_id ";
-
-// `text` for a LIKE pattern with ESCAPE '\': its own % and _ match only themselves.
-std::string EscapeLike(const std::string& text) {
-  std::string escaped;
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
-    escaped.push_back(c);
-  }
-  return escaped;
-}
-
-std::string JoinTypes(const std::vector<std::string>& types) {
-  std::string joined;
-  for (const auto& t : types) joined += (joined.empty() ? "" : ",") + t;
-  return joined;
-}
-
-std::vector<std::string> SplitTypes(const std::string& joined) {
-  std::vector<std::string> types;
-  size_t start = 0;
-  while (start < joined.size()) {
-    size_t comma = joined.find(',', start);
-    if (comma == std::string::npos) comma = joined.size();
-    if (comma > start) types.push_back(joined.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return types;
-}
-
-constexpr const char* kWebhookColumns =
-    "w.id, w.tenant_id, n.name, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.event_types, "
-    "w.created, w.cursor";
-constexpr int kWebhookColumnCount = 10;
-const std::string kWebhookSelect =
-    std::string("SELECT ") + kWebhookColumns + " FROM webhooks w JOIN tenants n ON n.id = w.tenant_id ";
-
-WebhookRecord ReadWebhook(const Statement& s, int first) {
-  WebhookRecord w;
-  w.id = s.Text(first);
-  w.tenant = TenantId{s.Int(first + 1)};
-  w.tenant_name = s.Text(first + 2);
-  w.url = s.Text(first + 3);
-  w.secret = s.Text(first + 4);
-  w.previous_secret = s.OptionalText(first + 5);
-  w.previous_secret_until = s.OptionalText(first + 6);
-  w.event_types = SplitTypes(s.Text(first + 7));
-  w.created = s.Text(first + 8);
-  w.cursor = s.Int(first + 9);
-  return w;
-}
-
-constexpr const char* kDeliveryColumns =
-    "d.id, d.webhook_id, d.tenant_id, d.event_seq, e.id, e.type, d.state, d.attempts, d.next_attempt_ms, "
-    "d.last_status, d.last_error, d.last_attempt, d.delivered";
-constexpr int kDeliveryColumnCount = 13;
-
-DeliveryRecord ReadDelivery(const Statement& s) {
-  DeliveryRecord d;
-  d.id = s.Int(0);
-  d.webhook_id = s.Text(1);
-  d.tenant = TenantId{s.Int(2)};
-  d.event_seq = s.Int(3);
-  d.event_id = s.Text(4);
-  d.event_type = s.Text(5);
-  d.state = static_cast<DeliveryState>(s.Int(6));
-  d.attempts = s.Int(7);
-  d.next_attempt_ms = s.Int(8);
-  if (!s.IsNull(9)) d.last_status = s.Int(9);
-  d.last_error = s.Text(10);
-  d.last_attempt = s.OptionalText(11);
-  d.delivered = s.OptionalText(12);
-  return d;
-}
-
-ApiKeyRecord ReadApiKey(const Statement& s) {
-  ApiKeyRecord k;
-  k.id = s.Text(0);
-  if (!s.IsNull(1)) k.tenant = TenantId{s.Int(1)};
-  k.tenant_name = s.OptionalText(2).value_or("");
-  k.label = s.Text(3);
-  k.created = s.Text(4);
-  k.last_used = s.OptionalText(5);
-  k.revoked = s.OptionalText(6);
-  return k;
-}
-OAuthClientRecord ReadOAuthClient(const Statement& s) {
-  OAuthClientRecord c;
-  c.id = s.Text(0);
-  if (!s.IsNull(1)) c.tenant = TenantId{s.Int(1)};
-  c.tenant_name = s.OptionalText(2).value_or("");
-  c.secret_hash = s.Text(3);
-  if (auto uris = core::ParseJson(s.Text(4)); uris && uris->is_array()) {
-    for (const auto& uri : *uris) {
-      if (uri.is_string()) c.redirect_uris.push_back(uri.get<std::string>());
-    }
-  }
-  c.okta_app = s.Text(5);
-  c.created = s.Text(6);
-  return c;
-}
-constexpr const char* kOAuthClientSelect =
-    "SELECT c.id, c.tenant_id, n.name, c.secret_hash, c.redirect_uris, c.okta_app, c.created "
-    "FROM oauth_clients c LEFT JOIN tenants n ON n.id = c.tenant_id ";
-
-OAuthTokenRecord ReadOAuthToken(const Statement& s) {
-  OAuthTokenRecord t;
-  t.id = s.Text(0);
-  t.kind = s.Text(1);
-  t.client_id = s.Text(2);
-  t.tenant = TenantId{s.Int(3)};
-  t.tenant_name = s.Text(4);
-  t.tenant_settings = s.Text(5);
-  t.family = s.Text(6);
-  t.created = s.Text(7);
-  t.expires = s.Text(8);
-  t.used = s.OptionalText(9);
-  t.revoked = s.OptionalText(10);
-  return t;
-}
-
-constexpr const char* kApiKeySelect =
-    "SELECT k.id, k.tenant_id, n.name, k.label, k.created, k.last_used, k.revoked "
-    "FROM api_keys k LEFT JOIN tenants n ON n.id = k.tenant_id ";
-
 Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id) {
   auto s = db.Prepare(std::string("SELECT ") + kResourceColumns +
                       " FROM resources r WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
@@ -413,140 +268,9 @@ Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenan
   return std::optional<StoredResource>(ReadResource(*s));
 }
 
-// The order of a list query: sortBy's expression (when given), then the creation sequence, which
-// makes every order total and so pages stable.
-struct ListKey {
-  std::optional<std::string> expr;
-  bool never_null = false;
-
-  std::string Select() const { return "r.seq, " + (expr ? *expr : std::string("NULL")); }
-
-  std::string OrderBy(bool descending) const {
-    const char* dir = descending ? " DESC" : "";
-    std::string order;
-    if (expr) {
-      // Ascending puts rows without a value last; descending is the exact reverse.
-      if (!never_null) order += fmt::format("({}) IS NULL{}, ", *expr, dir);
-      order += *expr + dir + ", ";
-    }
-    return order + "r.seq" + dir;
-  }
-
-  // The condition for rows strictly after `cursor` in scan order; binds its values into `params`.
-  std::string After(const PageCursor& cursor, bool descending, std::vector<SqlParam>& params) const {
-    auto bind = [&](SqlParam p) {
-      params.push_back(std::move(p));
-      return "?" + std::to_string(params.size());
-    };
-    const char* cmp = descending ? "<" : ">";
-    std::string seq = bind(cursor.seq);
-    if (!expr) return fmt::format("r.seq {} {}", cmp, seq);
-    const std::string& k = *expr;
-    if (!std::holds_alternative<std::nullptr_t>(cursor.sort_value)) {
-      std::string v = bind(cursor.sort_value);
-      std::string beyond = fmt::format("(({0}) {1} {2} OR (({0}) = {2} AND r.seq {1} {3}))", k, cmp, v, seq);
-      return descending ? fmt::format("(({}) IS NOT NULL AND {})", k, beyond)
-                        : fmt::format("(({}) IS NULL OR {})", k, beyond);
-    }
-    // The cursor's row has no value: ascending, only rows without one follow it; descending, every
-    // row with a value does too.
-    return descending ? fmt::format("(({}) IS NOT NULL OR r.seq {} {})", k, cmp, seq)
-                      : fmt::format("(({}) IS NULL AND r.seq {} {})", k, cmp, seq);
-  }
-};
-
-// The WHERE clause (over `resources r`, parameters numbered from ?1) and the order of a list.
-struct ListPlan {
-  std::string where;
-  std::vector<SqlParam> params;
-  ListKey key;
-};
-
-Result<ListPlan> PlanList(TenantId tenant, const std::vector<ListScope>& scopes, const core::SchemaRegistry& registry,
-                          const ListRequest& request) {
-  if (scopes.empty()) return Fail(ErrorType::kInternal, "A list needs at least one resource type");
-  ListPlan plan;
-  plan.params.push_back(tenant.value);
-  std::vector<std::string> scope_conditions;
-  std::optional<core::Error> filter_error;
-  for (const auto& scope : scopes) {
-    std::string condition = fmt::format("r.kind = {}", static_cast<int>(scope.kind));
-    if (request.filter) {
-      auto translated = FilterToSqlite(*request.filter, scope.kind, *scope.type, registry,
-                                       static_cast<int>(plan.params.size()) + 1);
-      if (!translated) {
-        // Across types, a filter on what one type lacks just excludes that type (RFC 7644 §3.4.3).
-        if (!filter_error) filter_error = translated.error();
-        continue;
-      }
-      condition += " AND " + translated->sql;
-      for (auto& p : translated->params) plan.params.push_back(std::move(p));
-    }
-    scope_conditions.push_back(std::move(condition));
-  }
-  if (scope_conditions.empty()) return std::unexpected(*filter_error);
-  plan.where = "r.tenant_id = ?1 AND ";
-  if (scope_conditions.size() == 1) {
-    plan.where += scope_conditions.front();
-  } else {
-    plan.where += "(";
-    for (size_t i = 0; i < scope_conditions.size(); ++i) {
-      plan.where += (i ? " OR (" : "(") + scope_conditions[i] + ")";
-    }
-    plan.where += ")";
-  }
-
-  if (!request.sort) return plan;
-  std::vector<std::pair<Kind, SqlSortKey>> keys;
-  std::optional<core::Error> sort_error;
-  for (const auto& scope : scopes) {
-    auto key = SortKeyToSqlite(request.sort->path, scope.kind, *scope.type, registry);
-    if (!key) {
-      if (!sort_error) sort_error = key.error();
-      continue;
-    }
-    keys.emplace_back(scope.kind, std::move(*key));
-  }
-  if (keys.empty()) return std::unexpected(*sort_error);
-  if (scopes.size() == 1) {
-    plan.key = ListKey{keys.front().second.sql, keys.front().second.never_null};
-    return plan;
-  }
-  // Several types: each sorts by its own expression; a type that lacks the attribute has no value.
-  std::string expr = "CASE r.kind";
-  bool never_null = keys.size() == scopes.size();
-  for (const auto& [kind, key] : keys) {
-    expr += fmt::format(" WHEN {} THEN {}", static_cast<int>(kind), key.sql);
-    never_null = never_null && key.never_null;
-  }
-  plan.key = ListKey{expr + " END", never_null};
-  return plan;
-}
-
-// The SELECT of one page: the plan's rows after `cursor` (if any) in scan order (the requested
-// order, or its reverse for a previous page), or at startIndex without a cursor. With a cursor it
-// asks for one row more than the page, which tells whether another page follows.
-struct PageQuery {
-  std::string sql;
-  std::vector<SqlParam> params;
-  void Bind(Statement& s) const {
-    for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i) + 1, params[i]);
-  }
-};
-
-PageQuery BuildPageQuery(const ListPlan& plan, const ListRequest& request, const PageCursor* cursor) {
-  bool descending_scan = (request.sort && request.sort->descending) != (cursor && cursor->backward);
-  PageQuery page{"", plan.params};
-  std::string where = plan.where;
-  if (cursor) where += " AND " + plan.key.After(*cursor, descending_scan, page.params);
-  page.sql = fmt::format("SELECT {}, {} FROM resources r WHERE {} ORDER BY {} LIMIT ?{}", kResourceColumns,
-                         plan.key.Select(), where, plan.key.OrderBy(descending_scan), page.params.size() + 1);
-  page.params.push_back(request.cursor ? request.count + 1 : request.count);
-  if (!request.cursor) {
-    page.sql += fmt::format(" OFFSET ?{}", page.params.size() + 1);
-    page.params.push_back(request.start_index - 1);
-  }
-  return page;
+// Binds a list page's parameters (?1, ?2, ...).
+void BindAll(Statement& s, const std::vector<SqlParam>& params) {
+  for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i) + 1, params[i]);
 }
 
 // Runs `sql` with `bind` applied and collects rows with `read`.
@@ -1022,7 +746,7 @@ class SqliteWriteTxn final : public WriteTxn {
         db_,
         "SELECT t.id, t.kind, t.client_id, t.tenant_id, n.name, n.settings, t.family, t.created, t.expires, t.used, "
         "t.revoked FROM oauth_tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ?1 AND t.kind = 'refresh'",
-        [&](Statement& s) { s.Bind(1, hash); }, ReadOAuthToken);
+        [&](Statement& s) { s.Bind(1, hash); }, ReadOAuthToken<Statement>);
     if (!found || !*found || (*found)->used) return found;
     if (auto r = MarkUsed("UPDATE oauth_tokens SET used = ?2 WHERE hash = ?1", hash, now); !r) {
       return std::unexpected(r.error());
@@ -1256,7 +980,7 @@ class SqliteStore final : public Store {
     if (!db) return std::unexpected(db.error());
     return QueryOne<TokenRecord>(
         *db->connection, std::string(kTokenSelect) + "WHERE t.hash = ?1", [&](Statement& s) { s.Bind(1, hash); },
-        ReadToken);
+        ReadToken<Statement>);
   }
 
   Result<std::vector<TokenRecord>> ListTokens(TenantId tenant) override {
@@ -1264,7 +988,7 @@ class SqliteStore final : public Store {
     if (!db) return std::unexpected(db.error());
     return Query<TokenRecord>(
         *db->connection, std::string(kTokenSelect) + "WHERE t.tenant_id = ?1 ORDER BY t.created, t.id",
-        [&](Statement& s) { s.Bind(1, tenant.value); }, ReadToken);
+        [&](Statement& s) { s.Bind(1, tenant.value); }, ReadToken<Statement>);
   }
 
   Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) override {
@@ -1275,7 +999,7 @@ class SqliteStore final : public Store {
 
   Result<ListResult> List(TenantId tenant, const std::vector<ListScope>& scopes, const core::SchemaRegistry& registry,
                           const ListRequest& request) override {
-    auto query = PlanList(tenant, scopes, registry, request);
+    auto query = PlanList(tenant, scopes, registry, request, SqlDialect::kSqlite);
     if (!query) return std::unexpected(query.error());
     std::optional<PageCursor> cursor;
     // Only cursor paging needs it, and it renders the filter to text: not for Okta's lookups.
@@ -1306,13 +1030,13 @@ class SqliteStore final : public Store {
     if (!request.cursor && request.start_index > result.total) return result;
 
     bool backward = cursor && cursor->backward;
-    PageQuery page = BuildPageQuery(*query, request, cursor ? &*cursor : nullptr);
+    PageQuery page = BuildPageQuery(*query, request, cursor ? &*cursor : nullptr, kResourceColumns);
     struct Row {
       StoredResource resource;
       PageCursor key;
     };
     auto rows = Query<Row>(
-        *db->connection, page.sql, [&](Statement& s) { page.Bind(s); },
+        *db->connection, page.sql, [&](Statement& s) { BindAll(s, page.params); },
         [](const Statement& s) {
           return Row{ReadResource(s), PageCursor{false, s.Int(kResourceColumnCount), s.Value(kResourceColumnCount + 1)}};
         });
@@ -1341,13 +1065,13 @@ class SqliteStore final : public Store {
 
   Result<std::string> ExplainList(TenantId tenant, const std::vector<ListScope>& scopes,
                                   const core::SchemaRegistry& registry, const ListRequest& request) override {
-    auto query = PlanList(tenant, scopes, registry, request);
+    auto query = PlanList(tenant, scopes, registry, request, SqlDialect::kSqlite);
     if (!query) return std::unexpected(query.error());
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
-    PageQuery page = BuildPageQuery(*query, request, nullptr);
+    PageQuery page = BuildPageQuery(*query, request, nullptr, kResourceColumns);
     auto steps = Query<std::string>(
-        *db->connection, "EXPLAIN QUERY PLAN " + page.sql, [&](Statement& s) { page.Bind(s); },
+        *db->connection, "EXPLAIN QUERY PLAN " + page.sql, [&](Statement& s) { BindAll(s, page.params); },
         [](const Statement& s) { return s.Text(3); });
     if (!steps) return std::unexpected(steps.error());
     std::string plan;
@@ -1512,7 +1236,7 @@ class SqliteStore final : public Store {
           else s.BindNull(3);
           s.Bind(4, limit);
         },
-        ReadDelivery);
+        ReadDelivery<Statement>);
   }
 
   Result<std::optional<DeliveryRecord>> FindDelivery(TenantId tenant, int64_t delivery_id) override {
@@ -1522,7 +1246,7 @@ class SqliteStore final : public Store {
         *db->connection,
         "SELECT " + std::string(kDeliveryColumns) + " FROM deliveries d JOIN events e ON e.seq = d.event_seq "
             "WHERE d.tenant_id = ?1 AND d.id = ?2",
-        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, delivery_id); }, ReadDelivery);
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, delivery_id); }, ReadDelivery<Statement>);
   }
 
   Result<std::vector<DeliveryAttempt>> DeliveryAttempts(TenantId tenant, int64_t delivery_id) override {
@@ -1603,28 +1327,28 @@ class SqliteStore final : public Store {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return QueryOne<ApiKeyRecord>(*db->connection, std::string(kApiKeySelect) + "WHERE k.hash = ?1",
-                                    [&](Statement& s) { s.Bind(1, hash); }, ReadApiKey);
+                                    [&](Statement& s) { s.Bind(1, hash); }, ReadApiKey<Statement>);
   }
 
   Result<std::vector<ApiKeyRecord>> ListApiKeys() override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return Query<ApiKeyRecord>(*db->connection, std::string(kApiKeySelect) + "ORDER BY k.created, k.id",
-                               [](Statement&) {}, ReadApiKey);
+                               [](Statement&) {}, ReadApiKey<Statement>);
   }
 
   Result<std::optional<OAuthClientRecord>> FindOAuthClient(const std::string& client_id) override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return QueryOne<OAuthClientRecord>(*db->connection, std::string(kOAuthClientSelect) + "WHERE c.id = ?1",
-                                       [&](Statement& s) { s.Bind(1, client_id); }, ReadOAuthClient);
+                                       [&](Statement& s) { s.Bind(1, client_id); }, ReadOAuthClient<Statement>);
   }
 
   Result<std::vector<OAuthClientRecord>> ListOAuthClients() override {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return Query<OAuthClientRecord>(*db->connection, std::string(kOAuthClientSelect) + "ORDER BY c.created, c.id",
-                                    [](Statement&) {}, ReadOAuthClient);
+                                    [](Statement&) {}, ReadOAuthClient<Statement>);
   }
 
   Result<std::vector<AuditEntry>> ReadAudit(const AuditQuery& query) override {
@@ -1654,7 +1378,7 @@ class SqliteStore final : public Store {
         *db->connection,
         "SELECT t.id, t.kind, t.client_id, t.tenant_id, n.name, n.settings, t.family, t.created, t.expires, t.used, "
         "t.revoked FROM oauth_tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ?1",
-        [&](Statement& s) { s.Bind(1, hash); }, ReadOAuthToken);
+        [&](Statement& s) { s.Bind(1, hash); }, ReadOAuthToken<Statement>);
   }
 
   Result<std::vector<GroupRef>> GroupsOf(TenantId tenant, const std::string& member_id) override {
