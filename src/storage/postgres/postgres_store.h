@@ -1,0 +1,50 @@
+// The PostgreSQL backend: one database shared by any number of scimd instances, which hold no state
+// of their own. The database holds every invariant: userName unique per tenant in any case and
+// group displayName unique per tenant (unique indexes), read-modify-write of a resource serialised
+// by a row lock (WriteTxn::Get locks the row it reads), membership as rows, OAuth codes and refresh
+// tokens consumed once (UPDATE ... WHERE used IS NULL), a tenant's change events numbered in commit
+// order (an advisory lock per tenant while its events are appended), webhook fan-out serialised per
+// webhook (the webhook row is locked).
+//
+// Threads: every method is thread-safe. Reads run on the caller's thread on a pooled connection.
+// Writes go to a queue served by `writers` threads, each with its own connection; each write runs
+// in its own transaction (decisions/0009), so one write's failure never undoes another's, and its
+// completion runs on that writer thread once COMMIT has returned (durable: synchronous_commit on).
+//
+// Connection loss (the server restarts, the network drops): the statements in flight fail with
+// kUnavailable (503 with a SCIM error body), the pool drops its idle connections, and later
+// requests connect afresh. A read whose connection died while idle is retried once on a new one.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace scim::storage {
+
+struct PostgresOptions {
+  std::string url;               // postgres://user:password@host:port/database?sslmode=...
+  size_t read_connections = 8;   // at most this many reads at once; more wait (up to 5 s)
+  size_t writers = 4;            // writer threads, one connection each
+  size_t max_batch = 1;          // writes per transaction (each in a savepoint when > 1)
+};
+
+// Whether a `storage` setting names a PostgreSQL database (postgres:// or postgresql://).
+bool IsPostgresUrl(std::string_view storage);
+
+// Connects, brings the schema up to date (migrations run once even when several instances start
+// together) and starts the writers.
+// Errors: kUnavailable when the server cannot be reached; kInternal when the database was written
+// by a newer scimd (its schema version is unknown to this binary) or a migration fails.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options);
+
+// Only the migrations (`scimd migrate`): returns the schema version the database is now at.
+Result<int> MigratePostgres(const std::string& url);
+
+// The schema version this scimd writes.
+int PostgresSchemaVersion();
+
+}  // namespace scim::storage
