@@ -1,31 +1,78 @@
-// The SQLite store against a real database file in a temporary directory.
-#include "storage/sqlite/sqlite_store.h"
+// The Store contract, one suite run against every engine: SQLite (a database file in a temporary
+// directory) and PostgreSQL (a fresh database per test on the server SCIMD_TEST_POSTGRES names,
+// e.g. the throwaway cluster tools/pg-test-cluster starts; tools/test sets it). Without that URL the
+// PostgreSQL instances are skipped, except in CI (CI=true), where that is a failure.
+#include "storage/store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <thread>
 
+#include "core/encoding.h"
 #include "core/filter.h"
 #include "core/schema.h"
+#include "storage/postgres/connection.h"
+#include "storage/postgres/postgres_store.h"
+#include "storage/sqlite/sqlite_store.h"
 
 namespace scim::storage {
 namespace {
 
 using core::MemberOp;
 
-class SqliteStoreTest : public ::testing::Test {
+enum class Engine { kSqlite, kPostgres };
+
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
+}
+void PrintTo(Engine engine, std::ostream* os) { *os << (engine == Engine::kSqlite ? "SQLite" : "PostgreSQL"); }
+
+// `url` with its database name replaced by `database`.
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  size_t scheme = url.find("://");
+  size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  size_t query = url.find('?');
+  std::string base = url.substr(0, path == std::string::npos ? (query == std::string::npos ? url.size() : query) : path);
+  std::string rest = query == std::string::npos ? "" : url.substr(query);
+  return base + "/" + database + rest;
+}
+
+class StoreTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("scimd-store-" + std::to_string(::getpid()) + "-" +
-                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = OpenSqliteStore((dir_ / "scimd.db").string());
+    std::string test_name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (GetParam() == Engine::kPostgres) {
+      const char* server = std::getenv("SCIMD_TEST_POSTGRES");
+      if (!server || !*server) {
+        const char* ci = std::getenv("CI");
+        if (ci && std::string(ci) == "true") {
+          FAIL() << "SCIMD_TEST_POSTGRES is not set: CI runs the store suite against PostgreSQL (tools/test starts "
+                    "a cluster with tools/pg-test-cluster)";
+        }
+        GTEST_SKIP() << "SCIMD_TEST_POSTGRES is not set (tools/pg-test-cluster start prints a URL for it)";
+      }
+      server_url_ = server;
+      database_ = "scimd_test_" + std::to_string(::getpid()) + "_" +
+                  std::to_string(core::Fingerprint64(test_name) % 1000000007);
+      auto admin = postgres::Connection::Open(server_url_);
+      ASSERT_TRUE(admin) << admin.error().detail;
+      (void)(*admin)->Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+      auto created = (*admin)->Exec("CREATE DATABASE " + database_);
+      ASSERT_TRUE(created) << created.error().detail;
+      url_ = WithDatabase(server_url_, database_);
+    } else {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("scimd-store-" + std::to_string(::getpid()) + "-" + std::to_string(core::Fingerprint64(test_name)));
+      std::filesystem::remove_all(dir_);
+      std::filesystem::create_directories(dir_);
+    }
+    auto store = Open();
     ASSERT_TRUE(store) << store.error().detail;
     store_ = std::move(*store);
     auto registry = core::SchemaRegistry::LoadDefault();
@@ -34,10 +81,39 @@ class SqliteStoreTest : public ::testing::Test {
     tenant_ = MakeTenant("acme");
     other_ = MakeTenant("globex");
   }
+
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!database_.empty()) {
+      if (auto admin = postgres::Connection::Open(server_url_)) {
+        (void)(*admin)->Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+      }
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
+
+  // Another store on the same database: what a second scimd instance (or the CLI) would open.
+  Result<std::unique_ptr<Store>> Open() {
+    if (GetParam() == Engine::kPostgres) return OpenPostgresStore(PostgresOptions{.url = url_});
+    return OpenSqliteStore((dir_ / "scimd.db").string());
+  }
+
+  void SimulateNewerSchema() {
+    if (GetParam() == Engine::kPostgres) {
+      auto db = postgres::Connection::Open(url_);
+      ASSERT_TRUE(db) << db.error().detail;
+      ASSERT_TRUE((*db)->Exec("UPDATE scimd_schema SET version = 999"));
+      return;
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "scimd.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+  // How each engine's plan says "reads every row" and "sorts the rows".
+  const char* FullScanMarker() const { return GetParam() == Engine::kPostgres ? "Seq Scan on resources" : "SCAN r\n"; }
+  const char* SortMarker() const { return GetParam() == Engine::kPostgres ? "Sort" : "TEMP B-TREE"; }
 
   TenantId MakeTenant(const std::string& name) {
     TenantId id;
@@ -118,13 +194,16 @@ class SqliteStoreTest : public ::testing::Test {
     return ids;
   }
 
-  std::filesystem::path dir_;
+  std::filesystem::path dir_;   // SQLite
+  std::string server_url_;      // PostgreSQL: the server
+  std::string database_;        //   this test's database on it
+  std::string url_;             //   and its URL
   std::unique_ptr<Store> store_;
   std::shared_ptr<const core::SchemaRegistry> registry_;
   TenantId tenant_, other_;
 };
 
-TEST_F(SqliteStoreTest, TenantNamesAreUniqueCaseInsensitively) {
+TEST_P(StoreTest, TenantNamesAreUniqueCaseInsensitively) {
   auto r = store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
     auto t = txn.CreateTenant("ACME", "now");
     if (!t) return std::unexpected(t.error());
@@ -137,7 +216,7 @@ TEST_F(SqliteStoreTest, TenantNamesAreUniqueCaseInsensitively) {
   EXPECT_EQ((*found)->name, "acme");
 }
 
-TEST_F(SqliteStoreTest, UserNameIsUniquePerTenantCaseInsensitively) {
+TEST_P(StoreTest, UserNameIsUniquePerTenantCaseInsensitively) {
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u1", "Ada@Example.com")));
   auto dup = Insert(tenant_, Kind::kUser, User("u2", "ada@example.COM"));
   ASSERT_FALSE(dup);
@@ -145,7 +224,7 @@ TEST_F(SqliteStoreTest, UserNameIsUniquePerTenantCaseInsensitively) {
   EXPECT_TRUE(Insert(other_, Kind::kUser, User("u3", "ada@example.com"))) << "another tenant may reuse it";
 }
 
-TEST_F(SqliteStoreTest, FailedJobInABatchDoesNotUndoOthers) {
+TEST_P(StoreTest, FailedJobInABatchDoesNotUndoOthers) {
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u1", "taken")));
   std::vector<std::future<Result<void>>> results;
   std::vector<std::promise<Result<void>>> promises(20);
@@ -164,7 +243,7 @@ TEST_F(SqliteStoreTest, FailedJobInABatchDoesNotUndoOthers) {
   EXPECT_EQ(total, 20);  // u1 + 19 batch users
 }
 
-TEST_F(SqliteStoreTest, MembershipIsSetAlgebra) {
+TEST_P(StoreTest, MembershipIsSetAlgebra) {
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u" + std::to_string(i), "n" + std::to_string(i))));
   ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g", "Eng")));
   ASSERT_TRUE(Insert(other_, Kind::kUser, User("foreign", "f")));
@@ -210,7 +289,7 @@ TEST_F(SqliteStoreTest, MembershipIsSetAlgebra) {
   EXPECT_TRUE(MemberIds("g").empty()) << "a rejected request writes nothing";
 }
 
-TEST_F(SqliteStoreTest, GroupsOfEachAnswersAPageInOneQueryInTheSameOrder) {
+TEST_P(StoreTest, GroupsOfEachAnswersAPageInOneQueryInTheSameOrder) {
   for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(Insert(tenant_, Kind::kUser, User(id, std::string("n") + id)));
   ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g1", "Beta")));
   ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g2", "Alpha")));
@@ -235,7 +314,7 @@ TEST_F(SqliteStoreTest, GroupsOfEachAnswersAPageInOneQueryInTheSameOrder) {
   EXPECT_TRUE(store_->GroupsOfEach(tenant_, {})->empty());
 }
 
-TEST_F(SqliteStoreTest, DeletingAUserRemovesItFromGroupsAndBumpsThem) {
+TEST_P(StoreTest, DeletingAUserRemovesItFromGroupsAndBumpsThem) {
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u0", "n0")));
   ASSERT_TRUE(Insert(tenant_, Kind::kGroup, Group("g", "Eng")));
   ASSERT_TRUE(Members("g", {MemberOp{MemberOp::Kind::kAdd, {{"u0", ""}}, nullptr}}));
@@ -258,7 +337,7 @@ TEST_F(SqliteStoreTest, DeletingAUserRemovesItFromGroupsAndBumpsThem) {
   EXPECT_EQ((*g)->last_modified, "2026-02-02T00:00:00.000Z");
 }
 
-TEST_F(SqliteStoreTest, FiltersRunInSql) {
+TEST_P(StoreTest, FiltersRunInSql) {
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("a", "ada@example.com", "ada@work.example")));
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("b", "bob@example.com", "bob@work.example")));
   ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("c", "carol@other.org")));
@@ -295,7 +374,7 @@ TEST_F(SqliteStoreTest, FiltersRunInSql) {
   EXPECT_EQ(page.error().type, core::ErrorType::kInvalidFilter);
 }
 
-TEST_F(SqliteStoreTest, PagesAreStableAndCounted) {
+TEST_P(StoreTest, PagesAreStableAndCounted) {
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u" + std::to_string(i), "n" + std::to_string(i))));
   std::vector<std::string> all;
   for (int start = 1; start <= 7; start += 3) {
@@ -312,7 +391,25 @@ TEST_F(SqliteStoreTest, PagesAreStableAndCounted) {
 
 // The hot lookups stay index-backed however large the directory grows (DESIGN.md §2): pinned by
 // the query plan of the exact page query List runs, not by timing.
-TEST_F(SqliteStoreTest, HotFiltersUseTheirIndex) {
+TEST_P(StoreTest, HotFiltersUseTheirIndex) {
+  if (GetParam() == Engine::kPostgres) {
+    // PostgreSQL plans by statistics: give it a directory of some size, as in production, so that
+    // the plan shows which index serves each filter rather than the cheapest way to read nothing.
+    ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+      for (int i = 0; i < 3000; ++i) {
+        std::string n = std::to_string(i);
+        auto row = User("seed" + n, "seed" + n + "@example.com", "seed" + n + "@work.example");
+        row.external_id = "ext" + n;
+        row.last_modified = "2025-0" + std::to_string(1 + i % 9) + "-01T00:00:00.000Z";
+        if (auto r = txn.Insert(tenant_, Kind::kUser, row); !r) return r;
+        if (auto r = txn.Insert(tenant_, Kind::kGroup, Group("group" + n, "Group " + n)); !r) return r;
+      }
+      return {};
+    }));
+    auto db = postgres::Connection::Open(url_);
+    ASSERT_TRUE(db) << db.error().detail;
+    ASSERT_TRUE((*db)->Exec("ANALYZE"));
+  }
   const std::pair<const char*, const char*> cases[] = {
       {R"(userName eq "Ada@Example.com")", "resources_user_name"},
       {R"(externalId eq "00u123")", "resources_external_id"},
@@ -328,25 +425,31 @@ TEST_F(SqliteStoreTest, HotFiltersUseTheirIndex) {
     auto plan = store_->ExplainList(tenant_, {Scope(Kind::kUser)}, *registry_, request);
     ASSERT_TRUE(plan) << plan.error().detail;
     EXPECT_NE(plan->find(index), std::string::npos) << text << " ->\n" << *plan;
-    EXPECT_EQ(plan->find("SCAN r\n"), std::string::npos) << text << " scans every row:\n" << *plan;
+    EXPECT_EQ(plan->find(FullScanMarker()), std::string::npos) << text << " scans every row:\n" << *plan;
   }
   // A page in creation order, by index or by cursor, walks the index: no sort of the whole tenant.
   for (std::optional<std::string> cursor : {std::optional<std::string>(), std::optional<std::string>("")}) {
     ListRequest page{.start_index = 9000, .count = 100, .cursor = cursor};
     auto plan = store_->ExplainList(tenant_, {Scope(Kind::kUser)}, *registry_, page);
     ASSERT_TRUE(plan) << plan.error().detail;
-    EXPECT_EQ(plan->find("TEMP B-TREE"), std::string::npos) << *plan;
-    EXPECT_NE(plan->find("resources_tenant_kind"), std::string::npos) << *plan;
+    EXPECT_EQ(plan->find(SortMarker()), std::string::npos) << *plan;
+    // SQLite walks (tenant_id, kind, seq); PostgreSQL that index or the primary key on seq.
+    EXPECT_NE(plan->find(GetParam() == Engine::kPostgres ? "Index Scan" : "resources_tenant_kind"), std::string::npos)
+        << *plan;
   }
   auto group_filter = core::ParseFilter(R"(displayName eq "Engineering")");
   ASSERT_TRUE(group_filter);
   ListRequest request{.filter = &*group_filter, .start_index = 1, .count = 1};
   auto plan = store_->ExplainList(tenant_, {Scope(Kind::kGroup)}, *registry_, request);
   ASSERT_TRUE(plan);
-  EXPECT_NE(plan->find("resources_display_name"), std::string::npos) << *plan;
+  // PostgreSQL has a unique index on group names (resources_group_name); SQLite checks them on its
+  // one writer, through resources_display_name.
+  EXPECT_NE(plan->find(GetParam() == Engine::kPostgres ? "resources_group_name" : "resources_display_name"),
+            std::string::npos)
+      << *plan;
 }
 
-TEST_F(SqliteStoreTest, CursorPagesWalkEveryRowOnceInBothDirections) {
+TEST_P(StoreTest, CursorPagesWalkEveryRowOnceInBothDirections) {
   // Titles with gaps (no title) and ties, so the keyset crosses null/non-null and equal keys.
   const char* titles[] = {"b", nullptr, "a", "b", nullptr, "c", "a"};
   for (int i = 0; i < 7; ++i) {
@@ -397,7 +500,7 @@ TEST_F(SqliteStoreTest, CursorPagesWalkEveryRowOnceInBothDirections) {
   EXPECT_EQ(page.error().type, core::ErrorType::kInvalidCursor);
 }
 
-TEST_F(SqliteStoreTest, EventsAreReadInCommitOrderPerTenantAndRolledBackOnesNeverAppear) {
+TEST_P(StoreTest, EventsAreReadInCommitOrderPerTenantAndRolledBackOnesNeverAppear) {
   auto append = [&](TenantId tenant, const std::string& id, bool fail_after) {
     return store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
       EventRow event{id, "user.created", "2026-01-01T00:00:00.000Z", Kind::kUser, "u-" + id,
@@ -433,7 +536,7 @@ TEST_F(SqliteStoreTest, EventsAreReadInCommitOrderPerTenantAndRolledBackOnesNeve
   EXPECT_EQ(*none, 0);
 }
 
-TEST_F(SqliteStoreTest, WebhooksFanOutTheirTypesAndOnlyTheOldestPendingDeliveryOfAResourceIsDue) {
+TEST_P(StoreTest, WebhooksFanOutTheirTypesAndOnlyTheOldestPendingDeliveryOfAResourceIsDue) {
   auto append = [&](const std::string& id, const std::string& type, const std::string& resource) {
     ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) {
       return txn.AppendEvent(tenant_, {id, type, "2026-01-01T00:00:00.000Z", Kind::kUser, resource, "{}"});
@@ -522,7 +625,7 @@ TEST_F(SqliteStoreTest, WebhooksFanOutTheirTypesAndOnlyTheOldestPendingDeliveryO
   EXPECT_EQ(store_->ListWebhooks(tenant_)->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, ApiKeysAreFoundByHashAndRevoked) {
+TEST_P(StoreTest, ApiKeysAreFoundByHashAndRevoked) {
   ApiKeyRecord all{"key_all", std::nullopt, "", "ops", "2026-01-01T00:00:00.000Z", std::nullopt, std::nullopt};
   ApiKeyRecord one{"key_one", tenant_, "", "app", "2026-01-01T00:00:01.000Z", std::nullopt, std::nullopt};
   ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertApiKey(all, "hash-all"); }));
@@ -552,7 +655,7 @@ TEST_F(SqliteStoreTest, ApiKeysAreFoundByHashAndRevoked) {
   EXPECT_EQ(keys->size(), 2u);
 }
 
-TEST_F(SqliteStoreTest, OAuthTokensBelongToTheirClientAndExpiredOnesArePurged) {
+TEST_P(StoreTest, OAuthTokensBelongToTheirClientAndExpiredOnesArePurged) {
   OAuthClientRecord client;
   client.id = "scimdc_1";
   client.tenant = tenant_;
@@ -604,23 +707,19 @@ TEST_F(SqliteStoreTest, OAuthTokensBelongToTheirClientAndExpiredOnesArePurged) {
   EXPECT_TRUE(store_->ListOAuthClients()->empty());
 }
 
-TEST_F(SqliteStoreTest, ReopenRefusesANewerSchema) {
+TEST_P(StoreTest, ReopenRefusesANewerSchema) {
   store_.reset();
   {
-    auto store = OpenSqliteStore((dir_ / "scimd.db").string());
-    ASSERT_TRUE(store);
+    auto store = Open();
+    ASSERT_TRUE(store) << store.error().detail;
   }
-  // Simulate a database written by a future scimd.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "scimd.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  auto store = OpenSqliteStore((dir_ / "scimd.db").string());
+  SimulateNewerSchema();  // a database written by a future scimd
+  auto store = Open();
   ASSERT_FALSE(store);
   EXPECT_NE(store.error().detail.find("newer scimd"), std::string::npos) << store.error().detail;
 }
 
-TEST_F(SqliteStoreTest, ReadersAndTheWriterRunConcurrently) {
+TEST_P(StoreTest, ReadersAndTheWriterRunConcurrently) {
   std::atomic<bool> done{false};
   std::atomic<int> reads{0};
   std::thread reader([&] {
@@ -644,6 +743,97 @@ TEST_F(SqliteStoreTest, ReadersAndTheWriterRunConcurrently) {
   ListIds(Kind::kUser, "", 1, 1, &total);
   EXPECT_EQ(total, 200);
 }
+
+// Several writers on two stores (two scimd instances on one database) create the same userName in
+// different cases at once: the database's unique index lets exactly one through.
+TEST_P(StoreTest, ConcurrentCreatesOfOneUserNameHaveExactlyOneWinner) {
+  auto second = Open();
+  ASSERT_TRUE(second) << second.error().detail;
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 5; ++round) {
+    std::string name = "race" + std::to_string(round) + "@example.com";
+    std::vector<Result<void>> results(kThreads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        Store& store = i % 2 ? **second : *store_;
+        std::string spelled = name;
+        if (i % 3 == 1) spelled[0] = static_cast<char>(std::toupper(spelled[0]));
+        ResourceRow row = User("r" + std::to_string(round) + "-" + std::to_string(i), spelled);
+        ++ready;
+        while (ready < kThreads) std::this_thread::yield();
+        results[i] = store.WriteSync([&](WriteTxn& txn) { return txn.Insert(tenant_, Kind::kUser, row); });
+      });
+    }
+    for (auto& t : threads) t.join();
+    int winners = 0;
+    for (const auto& r : results) {
+      if (r) {
+        ++winners;
+      } else {
+        EXPECT_EQ(r.error().type, core::ErrorType::kUniqueness) << r.error().detail;
+      }
+    }
+    EXPECT_EQ(winners, 1) << name;
+    EXPECT_EQ(ListIds(Kind::kUser, "userName eq \"" + name + "\"").size(), 1u);
+  }
+}
+
+// Read-modify-write of one resource from many writers on two stores never loses an update: each
+// write reads the row's version inside its transaction and writes version + 1.
+TEST_P(StoreTest, ConcurrentReadModifyWritesOfOneResourceLoseNothing) {
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("counter", "counter")));
+  auto second = Open();
+  ASSERT_TRUE(second) << second.error().detail;
+  constexpr int kThreads = 6, kEach = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Store& store = i % 2 ? **second : *store_;
+      for (int n = 0; n < kEach; ++n) {
+        auto r = store.WriteSync([&](WriteTxn& txn) -> Result<void> {
+          auto current = txn.Get(tenant_, Kind::kUser, "counter");
+          if (!current) return std::unexpected(current.error());
+          if (!*current) return core::Fail(core::ErrorType::kNotFound, "counter");
+          ResourceRow row = User("counter", "counter");
+          row.version = (*current)->version + 1;
+          return txn.Update(tenant_, Kind::kUser, row);
+        });
+        if (!r) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto counter = store_->Get(tenant_, Kind::kUser, "counter");
+  ASSERT_TRUE(counter && *counter);
+  EXPECT_EQ((*counter)->version, 1 + kThreads * kEach);
+}
+
+// The server drops every connection (what a restart does to them): the store notices, connects
+// afresh, and the reads and writes that follow succeed.
+TEST_P(StoreTest, ConnectionsLostToAServerRestartAreReplaced) {
+  if (GetParam() != Engine::kPostgres) GTEST_SKIP() << "SQLite has no server";
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("before", "before")));
+  ASSERT_TRUE(store_->Get(tenant_, Kind::kUser, "before"));  // a pooled read connection exists
+  auto admin = postgres::Connection::Open(server_url_);
+  ASSERT_TRUE(admin) << admin.error().detail;
+  auto killed = (*admin)->Run(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ?1 AND pid <> pg_backend_pid()",
+      {postgres::Text(database_)});
+  ASSERT_TRUE(killed) << killed.error().detail;
+  EXPECT_GE(killed->Int(0, 0), 2) << "a reader and a writer were connected";
+  auto read = store_->Get(tenant_, Kind::kUser, "before");
+  ASSERT_TRUE(read) << read.error().detail;
+  EXPECT_TRUE(*read);
+  auto written = Insert(tenant_, Kind::kUser, User("after", "after"));
+  EXPECT_TRUE(written) << written.error().detail;
+  EXPECT_EQ(ListIds(Kind::kUser, "").size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres), EngineName);
 
 }  // namespace
 }  // namespace scim::storage
