@@ -1,5 +1,5 @@
 // `scimd backup` and `scimd restore`: online copies of the SQLite database (docs/operations.md).
-// Both work while a server uses the data directory.
+// Both work while a server uses the data directory. `scimd migrate`: the schema, on either engine.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -22,11 +22,32 @@ int ExitFor(const core::Error& error) {
                                                                                                   : kExitUsage;
 }
 
+// PostgreSQL has its own tools for this; scimd's backup copies the SQLite file.
+bool RefusePostgres(const Config& config, const char* command) {
+  if (!config.storage.starts_with("postgres")) return false;
+  PrintError(std::string("'scimd ") + command + "' copies the SQLite database; with PostgreSQL storage use pg_dump and " +
+             "pg_restore (docs/postgres.md)");
+  return true;
+}
+
 }  // namespace
+
+int Migrate(const CommonFlags& flags) {
+  auto config = LoadEffectiveConfig(flags);
+  if (!config) return config.error();
+  auto migrated = MigrateStorage(*config);
+  if (!migrated) {
+    PrintError(migrated.error().detail);
+    return ExitFor(migrated.error());
+  }
+  fmt::print("{}\n", *migrated);
+  return kExitOk;
+}
 
 int Backup(const CommonFlags& flags, const std::string& file) {
   auto config = LoadEffectiveConfig(flags);
   if (!config) return config.error();
+  if (RefusePostgres(*config, "backup")) return kExitUsage;
   std::string db_path = DatabasePath(*config);
   std::error_code ec;
   if (!std::filesystem::exists(db_path, ec)) {
@@ -45,6 +66,7 @@ int Backup(const CommonFlags& flags, const std::string& file) {
 int Restore(const CommonFlags& flags, const std::string& file, bool force) {
   auto config = LoadEffectiveConfig(flags);
   if (!config) return config.error();
+  if (RefusePostgres(*config, "restore")) return kExitUsage;
   auto incoming = storage::InspectBackup(file);
   if (!incoming) {
     PrintError(incoming.error().detail);

@@ -78,6 +78,7 @@ int JournalShow(const CommonFlags& flags, const std::string& tenant, const Journ
 // An online, consistent copy of the database into FILE, and its restore (--force to replace a
 // database that holds users or groups).
 int Backup(const CommonFlags& flags, const std::string& file);
+int Migrate(const CommonFlags& flags);
 int Restore(const CommonFlags& flags, const std::string& file, bool force);
 int EventsTail(const CommonFlags& flags, const std::string& tenant, const std::optional<std::string>& after);
 

@@ -113,6 +113,7 @@ const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = {
       StringSetting("listen", &Config::listen),
       StringSetting("data", &Config::data_dir),
+      StringSetting("storage", &Config::storage),
       IntSetting("io_threads", &Config::io_threads, 0, 256),
       IntSetting("max_body_bytes", &Config::max_body_bytes, 1024, int64_t{256} * 1024 * 1024),
       IntSetting("max_header_bytes", &Config::max_header_bytes, 1024, 1024 * 1024),
@@ -210,6 +211,11 @@ core::Result<Config> LoadConfig(const std::optional<std::string>& file) {
       return Fail(ErrorType::kInvalidValue, "tenant_domain: expected a DNS name such as scim.example.com, got '" +
                                                 config.tenant_domain + "'");
     }
+  }
+  if (!config.storage.empty() && config.storage != "sqlite" && !config.storage.starts_with("postgres://") &&
+      !config.storage.starts_with("postgresql://")) {
+    return Fail(ErrorType::kInvalidValue,
+                "storage: expected \"sqlite\" or a PostgreSQL URL such as postgres://scimd@db.example.com:5432/scimd");
   }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return Fail(ErrorType::kInvalidValue, "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither");

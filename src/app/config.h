@@ -16,6 +16,9 @@ namespace scim::app {
 struct Config {
   std::string listen = "127.0.0.1:8080";  // listen = "HOST:PORT"            SCIMD_LISTEN
   std::string data_dir = "./scimd-data";   // data = "DIR"                    SCIMD_DATA
+  // Where resources live: empty or "sqlite" for the SQLite file in `data` (the default), or a
+  // PostgreSQL URL "postgres://user:password@host:5432/db" shared by every instance.   SCIMD_STORAGE
+  std::string storage;
   int io_threads = 0;                      // io_threads (0: one per core)    SCIMD_IO_THREADS
   int64_t max_body_bytes = 1024 * 1024;    // max_body_bytes                  SCIMD_MAX_BODY_BYTES
   int64_t max_header_bytes = 16 * 1024;    // max_header_bytes (line + headers) SCIMD_MAX_HEADER_BYTES

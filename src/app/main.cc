@@ -211,6 +211,10 @@ int main(int argc, char** argv) {
   restore_cmd->add_flag("--force", force, "Replace a database that holds users or groups");
   AddCommonFlags(restore_cmd, flags);
 
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate", "Bring the database's schema up to date (serve does it at start; refuses a newer schema)");
+  AddCommonFlags(migrate_cmd, flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -225,6 +229,7 @@ int main(int argc, char** argv) {
   }
 
   if (serve->parsed()) return scim::app::Serve(serve_flags);
+  if (migrate_cmd->parsed()) return scim::app::Migrate(flags);
   if (tenant_create->parsed()) return scim::app::TenantCreate(flags, name);
   if (tenant_list->parsed()) return scim::app::TenantList(flags);
   if (tenant_delete->parsed()) return scim::app::TenantDelete(flags, name);

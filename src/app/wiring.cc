@@ -11,6 +11,7 @@
 
 #include "api/scim_api.h"
 #include "auth/crypto.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace scim::app {
@@ -40,6 +41,22 @@ std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool c
     fmt::print(stderr, "scimd: error: libsodium could not initialise (no entropy source?)\n");
     return std::unexpected(kExitFailure);
   }
+  if (storage::IsPostgresUrl(config->storage)) {
+    // Every instance migrates at start (one at a time: the migrations take a lock); the one that
+    // created the schema seeds the demo tenant, as the first start on a new SQLite file does.
+    auto migrated = storage::MigratePostgres(config->storage);
+    if (!migrated) {
+      fmt::print(stderr, "scimd: error: {}\n", migrated.error().detail);
+      return std::unexpected(kExitFailure);
+    }
+    auto store = storage::OpenPostgresStore(storage::PostgresOptions{.url = config->storage});
+    if (!store) {
+      fmt::print(stderr, "scimd: error: {}\n", store.error().detail);
+      return std::unexpected(kExitFailure);
+    }
+    bool fresh = migrated->from == 0 && create_data_dir;
+    return Environment{std::move(*config), std::move(*store), fresh};
+  }
   std::error_code ec;
   if (!std::filesystem::is_directory(config->data_dir, ec)) {
     if (!create_data_dir) {
@@ -66,6 +83,24 @@ std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool c
     return std::unexpected(kExitFailure);
   }
   return Environment{std::move(*config), std::move(*store), fresh};
+}
+
+core::Result<std::string> MigrateStorage(const Config& config) {
+  if (storage::IsPostgresUrl(config.storage)) {
+    auto migrated = storage::MigratePostgres(config.storage);
+    if (!migrated) return std::unexpected(migrated.error());
+    if (migrated->from == migrated->to) {
+      return fmt::format("The PostgreSQL schema is at version {}, this scimd's: nothing to do.", migrated->to);
+    }
+    return fmt::format("Migrated the PostgreSQL schema from version {} to {}.", migrated->from, migrated->to);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return core::Fail(core::ErrorType::kUnavailable, "cannot create '" + config.data_dir + "': " + ec.message());
+  auto store = storage::OpenSqliteStore(DatabasePath(config));  // migrates on open
+  if (!store) return std::unexpected(store.error());
+  return fmt::format("The SQLite database {} is at schema version {}.", DatabasePath(config),
+                     storage::SqliteSchemaVersion());
 }
 
 core::Result<void> ValidateTenantName(const std::string& name) {

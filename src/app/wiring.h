@@ -33,6 +33,10 @@ std::expected<Config, int> LoadEffectiveConfig(const CommonFlags& flags,
 std::expected<Environment, int> OpenEnvironment(const CommonFlags& flags, bool create_data_dir,
                                                 const std::optional<std::string>& listen = std::nullopt);
 
+// Brings the configured database's schema up to date (`scimd migrate`; serve does it too) and
+// says what it did. Errors: kUnavailable (cannot reach or create it), kInternal (a newer schema).
+core::Result<std::string> MigrateStorage(const Config& config);
+
 // Tenant names are URL path segments: 1-63 of [A-Za-z0-9._-], starting with a letter or digit,
 // and never an endpoint name of the shared base URL. Errors: kInvalidValue saying what is allowed.
 core::Result<void> ValidateTenantName(const std::string& name);

@@ -118,19 +118,24 @@ std::string ToPgPlaceholders(std::string_view sql) {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
-  // Later keywords override the URL's, earlier ones are defaults it may override.
+  // Defaults the URL may override: with expand_dbname, its settings replace the keywords before it.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"5", "scimd", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn) return Fail(ErrorType::kUnavailable, "PostgreSQL: out of memory while connecting");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = Trim(PQerrorMessage(conn));
+    for (char& c : message) {
+      if (c == '\n' || c == '\t') c = ' ';
+    }
     PQfinish(conn);
     return Fail(ErrorType::kUnavailable, "Cannot connect to PostgreSQL: " + message);
   }
   std::unique_ptr<Connection> connection(new Connection(conn));
-  // UTC and ISO dates for anything the server formats; a bound on every statement.
-  if (auto r = connection->Exec(std::string("SET TIME ZONE 'UTC'; SET statement_timeout = ") + kStatementTimeoutMs);
+  // UTC for anything the server formats; a bound on every statement; no NOTICEs on stderr.
+  if (auto r = connection->Exec(std::string("SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
+                                            "SET statement_timeout = ") +
+                                kStatementTimeoutMs);
       !r) {
     return std::unexpected(r.error());
   }
@@ -223,7 +228,9 @@ Result<Pool::Lease> Pool::Acquire() {
       --open_;
     }
     freed_.notify_one();
-    return std::unexpected(connection.error());
+    // Requests see that the database is down, not where it is (the server's address is the
+    // operator's business: scimd says it at start-up, where Open's own message is printed).
+    return core::Fail(ErrorType::kUnavailable, "The database is unavailable (no connection could be opened); retry");
   }
   return Lease(this, std::move(*connection), /*reused=*/false);
 }

@@ -1474,7 +1474,7 @@ class PostgresStore final : public Store {
 
 // Brings the schema to kSchemaVersion. A session advisory lock serialises instances starting at
 // once; each version is applied in its own transaction with the version row.
-Result<int> Migrate(Connection& db) {
+Result<MigrationOutcome> Migrate(Connection& db) {
   if (auto r = db.Exec(fmt::format("SELECT pg_advisory_lock({}, 0)", kMigrationLock)); !r) return std::unexpected(r.error());
   struct Unlock {
     Connection& db;
@@ -1486,11 +1486,13 @@ Result<int> Migrate(Connection& db) {
       !r) {
     return std::unexpected(r.error());
   }
+  std::optional<int> from;
   while (true) {
     auto version = QueryOne<int64_t>(db, "SELECT max(version) FROM scimd_schema", {}, [](const PgRow& r) { return r.Int(0); });
     if (!version) return std::unexpected(version.error());
     int current = static_cast<int>(version->value_or(0));
-    if (current == kSchemaVersion) return current;
+    if (!from) from = current;
+    if (current == kSchemaVersion) return MigrationOutcome{*from, current};
     if (current > kSchemaVersion) {
       return Fail(ErrorType::kInternal, fmt::format("The database schema is version {} but this scimd knows up to {}: "
                                                     "it was written by a newer scimd. Upgrade scimd.",
@@ -1514,7 +1516,7 @@ bool IsPostgresUrl(std::string_view storage) {
 
 int PostgresSchemaVersion() { return kSchemaVersion; }
 
-Result<int> MigratePostgres(const std::string& url) {
+Result<MigrationOutcome> MigratePostgres(const std::string& url) {
   auto db = Connection::Open(url);
   if (!db) return std::unexpected(db.error());
   return Migrate(**db);

@@ -41,8 +41,13 @@ bool IsPostgresUrl(std::string_view storage);
 // by a newer scimd (its schema version is unknown to this binary) or a migration fails.
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options);
 
-// Only the migrations (`scimd migrate`): returns the schema version the database is now at.
-Result<int> MigratePostgres(const std::string& url);
+// Only the migrations (`scimd migrate`, and before opening): the schema version the database was
+// at (0: it had no scimd schema) and the one it is at now. Errors: as OpenPostgresStore.
+struct MigrationOutcome {
+  int from = 0;
+  int to = 0;
+};
+Result<MigrationOutcome> MigratePostgres(const std::string& url);
 
 // The schema version this scimd writes.
 int PostgresSchemaVersion();
