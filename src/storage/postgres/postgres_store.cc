@@ -309,6 +309,11 @@ class PgWriteTxn final : public WriteTxn {
  public:
   explicit PgWriteTxn(Connection& db) : db_(db) {}
 
+  // Rolling back to a savepoint also releases the advisory locks taken since: the writer keeps
+  // what was held before each job and puts it back when the job is rolled back.
+  std::set<int64_t> HeldEventLocks() const { return event_lock_taken_; }
+  void RestoreEventLocks(std::set<int64_t> held) { event_lock_taken_ = std::move(held); }
+
   // Locks the row until the transaction ends: a read-modify-write (PATCH, PUT, membership) of one
   // resource by several instances at once runs one after the other, so `version` never forks.
   Result<std::optional<StoredResource>> Get(TenantId tenant, Kind kind, const std::string& id) override {
@@ -1383,8 +1388,8 @@ class PostgresStore final : public Store {
   }
 
   // Each writer thread takes up to max_batch queued writes and commits them in one transaction,
-  // each in a savepoint when there are several (with max_batch 1, the default, every write is its
-  // own transaction: decisions/0009). Completions run after COMMIT has returned.
+  // each in a savepoint when there are several (group commit: decisions/0009). Completions run
+  // after COMMIT has returned.
   void WriterLoop() {
     const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
     while (true) {
@@ -1444,6 +1449,7 @@ class PostgresStore final : public Store {
   }
 
   static Result<void> RunJob(Connection& db, PgWriteTxn& txn, const WriteFn& fn, bool savepoint) {
+    std::set<int64_t> locks_before = txn.HeldEventLocks();
     if (savepoint) {
       if (auto r = db.Exec("SAVEPOINT job"); !r) return r;
     }
@@ -1454,7 +1460,10 @@ class PostgresStore final : public Store {
       result = Fail(ErrorType::kInternal, std::string("Write failed: ") + e.what());
     }
     if (savepoint) {
-      if (!result) (void)db.Exec("ROLLBACK TO SAVEPOINT job");
+      if (!result) {
+        (void)db.Exec("ROLLBACK TO SAVEPOINT job");
+        txn.RestoreEventLocks(std::move(locks_before));
+      }
       (void)db.Exec("RELEASE SAVEPOINT job");
     }
     return result;

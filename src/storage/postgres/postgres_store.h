@@ -7,8 +7,9 @@
 // webhook (the webhook row is locked).
 //
 // Threads: every method is thread-safe. Reads run on the caller's thread on a pooled connection.
-// Writes go to a queue served by `writers` threads, each with its own connection; each write runs
-// in its own transaction (decisions/0009), so one write's failure never undoes another's, and its
+// Writes go to a queue served by `writers` threads, each with its own connection; a writer commits
+// the writes queued at that moment (up to max_batch) in one transaction, each in its own savepoint
+// (group commit, decisions/0009), so one write's failure never undoes another's; a write's
 // completion runs on that writer thread once COMMIT has returned (durable: synchronous_commit on).
 //
 // Connection loss (the server restarts, the network drops): the statements in flight fail with
@@ -29,7 +30,7 @@ struct PostgresOptions {
   std::string url;               // postgres://user:password@host:port/database?sslmode=...
   size_t read_connections = 8;   // at most this many reads at once; more wait (up to 5 s)
   size_t writers = 4;            // writer threads, one connection each
-  size_t max_batch = 1;          // writes per transaction (each in a savepoint when > 1)
+  size_t max_batch = 32;         // writes per transaction (each in a savepoint when > 1)
 };
 
 // Whether a `storage` setting names a PostgreSQL database (postgres:// or postgresql://).
