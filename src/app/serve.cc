@@ -179,14 +179,14 @@ int Serve(const ServeFlags& flags) {
     return kExitFailure;
   }
 
-  std::optional<IssuedToken> demo_token;
+  std::optional<auth::IssuedBearerToken> demo_token;
   if (env->fresh) {
-    auto tenant = CreateTenant(*env->store, "demo");
+    auto tenant = auth::CreateTenant(*env->store, "demo", CliActor());
     if (!tenant) {
       fmt::print(stderr, "scimd: error: creating the demo tenant: {}\n", tenant.error().detail);
       return kExitFailure;
     }
-    auto token = IssueToken(*env->store, *tenant, "demo", std::nullopt);
+    auto token = auth::IssueToken(*env->store, *tenant, "demo", std::nullopt, CliActor());
     if (!token) {
       fmt::print(stderr, "scimd: error: issuing the demo token: {}\n", token.error().detail);
       return kExitFailure;
