@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <string>
 
 #include "api/scim_api.h"
@@ -159,19 +158,13 @@ int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const 
 }
 
 int LoginSet(const CommonFlags& flags, const std::string& tenant_name, const std::string& username) {
-  // The password comes on standard input (one line), never on the command line, where other users
-  // of the machine could read it.
-  std::string password;
-  if (!std::getline(std::cin, password) && password.empty()) {
-    PrintError("no password on standard input (e.g. echo \"$PASSWORD\" | scimd login set TENANT USERNAME)");
-    return kExitUsage;
-  }
-  if (!password.empty() && password.back() == '\r') password.pop_back();
+  auto password = ReadPasswordFromStdin("echo \"$PASSWORD\" | scimd login set TENANT USERNAME");
+  if (!password) return password.error();
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  if (auto set = auth::SetLogin(*env->store, *tenant, username, password, CliActor()); !set) {
+  if (auto set = auth::SetLogin(*env->store, *tenant, username, *password, CliActor()); !set) {
     return FailWith(set.error());
   }
   fmt::print("Tenant '{}': SCIM username '{}' set with its new password (HTTP Basic; takes effect on the next "

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <iostream>
 #include <system_error>
 
 #include "auth/crypto.h"
@@ -81,6 +82,16 @@ int FailWith(const core::Error& error) {
     default:
       return kExitFailure;
   }
+}
+
+std::expected<std::string, int> ReadPasswordFromStdin(std::string_view example) {
+  std::string password;
+  if (!std::getline(std::cin, password) && password.empty()) {
+    PrintError(fmt::format("no password on standard input (e.g. {})", example));
+    return std::unexpected(kExitUsage);
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
 }
 
 int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(storage::WriteTxn&)>& change,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "app/commands.h"
 #include "app/config.h"
@@ -39,6 +40,10 @@ void PrintError(const std::string& message);
 // Prints `error` and returns its exit code: kExitUsage for input the user can correct
 // (kInvalidValue, a name taken), kExitNotFound, else kExitFailure.
 int FailWith(const core::Error& error);
+// One line of standard input (a password: never on the command line, where other users of the
+// machine could read it). On failure prints why, with `example` of a command that works, and
+// returns kExitUsage.
+std::expected<std::string, int> ReadPasswordFromStdin(std::string_view example);
 // Runs `change` on the writer; it says whether what it changes exists. Returns kExitOk, or after
 // printing why: kExitFailure (database) or kExitNotFound with `missing`.
 // When `audit` is given, it is appended in the same transaction if the change found its target.

@@ -267,10 +267,16 @@ Result<IssuedApiKey> IssueApiKey(storage::Store& store, const std::optional<stor
 }
 
 Result<bool> RevokeApiKey(storage::Store& store, const std::string& key_id, const Actor& actor) {
+  std::string tenant_name;  // for the audit entry: the tenant whose key it was
+  if (auto keys = store.ListApiKeys()) {
+    for (const auto& key : *keys) {
+      if (key.id == key_id) tenant_name = key.tenant_name;
+    }
+  }
   std::string now = NowRfc3339();
   return ChangeAudited(
       store, [&](storage::WriteTxn& txn) { return txn.RevokeApiKey(key_id, now); },
-      AuditOf(actor, "apikey.revoke", "", key_id));
+      AuditOf(actor, "apikey.revoke", tenant_name, key_id));
 }
 
 }  // namespace scim::auth
