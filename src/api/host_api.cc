@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/error_response.h"
+#include "api/json_api.h"
 #include "api/query.h"
 #include "api/scim_api.h"
 #include "auth/api_key.h"
@@ -27,36 +28,6 @@ constexpr int64_t kMaxLimit = 1000;
 constexpr int64_t kMaxWaitSeconds = 30;
 
 using core::Json;
-
-http::Response JsonOk(std::string body, int status = 200) {
-  http::Response response;
-  response.status = status;
-  response.headers.emplace_back("Content-Type", "application/json");
-  response.headers.emplace_back("Cache-Control", "no-store");
-  response.body = std::move(body);
-  return response;
-}
-
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> segments;
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    if (slash != 0) segments.emplace_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return segments;
-}
-
-Result<int64_t> IntegerParam(std::string_view name, std::string_view text, int64_t min, int64_t max) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return core::Fail(ErrorType::kBadRequest,
-                      fmt::format("'{}' must be an integer from {} to {}, not '{}'", name, min, max, text));
-  }
-  return value;
-}
 
 struct FeedQuery {
   int64_t after = 0;
@@ -115,19 +86,6 @@ Json DeliveryJson(const storage::DeliveryRecord& d) {
   json["last_attempt"] = d.last_attempt ? Json(*d.last_attempt) : Json(nullptr);
   json["delivered"] = d.delivered ? Json(*d.delivered) : Json(nullptr);
   return json;
-}
-
-http::Response MethodNotAllowed(std::string_view allowed) {
-  http::Response response = ErrorResponse(
-      {ErrorType::kMethodNotAllowed, "Allowed here: " + std::string(allowed)});
-  response.headers.emplace_back("Allow", std::string(allowed));
-  return response;
-}
-
-http::Response NoContent(int status) {
-  http::Response response;
-  response.status = status;
-  return response;
 }
 
 // resource=ID, status=404 | 4xx | 5xx | error (>= 400), since=, until= (RFC 3339 UTC), q=TEXT,

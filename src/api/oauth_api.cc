@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/json_api.h"
 #include "api/query.h"
 #include "api/scim_api.h"
 #include "auth/authenticator.h"
@@ -102,21 +103,6 @@ std::string FormEncode(std::string_view text) {
     }
   }
   return out;
-}
-
-// The value of cookie `name` in a Cookie header, or empty.
-std::string_view CookieValue(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    size_t semicolon = header.find(';');
-    std::string_view pair = header.substr(0, semicolon);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
-      return pair.substr(name.size() + 1);
-    }
-    if (semicolon == std::string_view::npos) break;
-    header.remove_prefix(semicolon + 1);
-  }
-  return {};
 }
 
 // The origin (scheme://host[:port]) of an absolute URI, for a Content-Security-Policy source.

@@ -35,8 +35,6 @@ using storage::Kind;
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kEndpoints = {
-    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search"};
 
 // PATCH and PUT re-check the version they computed from; on a concurrent change they start over.
 constexpr int kMaxWriteAttempts = 8;
@@ -944,12 +942,7 @@ void ScimApi::Handle(http::Request request, http::Responder respond) {
 
 void ScimApi::SetReady(bool ready) { impl_->ready.store(ready, std::memory_order_relaxed); }
 
-bool ScimApi::IsReservedTenantName(std::string_view name) {
-  for (std::string_view endpoint : kEndpoints) {
-    if (core::IEquals(name, endpoint)) return true;
-  }
-  return false;
-}
+bool ScimApi::IsReservedTenantName(std::string_view name) { return core::IsReservedTenantName(name); }
 
 std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }
 

@@ -5,14 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <string>
 
 #include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/wiring.h"
-#include "auth/crypto.h"
+#include "auth/administration.h"
 #include "core/json.h"
 #include "core/tenant_settings.h"
 
@@ -20,17 +19,11 @@ namespace scim::app {
 
 
 int TenantCreate(const CommonFlags& flags, const std::string& name) {
+  if (auto valid = core::ValidateTenantName(name); !valid) return FailWith(valid.error());
   auto env = OpenEnvironment(flags, /*create_data_dir=*/true);
   if (!env) return env.error();
-  if (auto valid = ValidateTenantName(name); !valid) {
-    PrintError(valid.error().detail);
-    return kExitUsage;
-  }
-  auto created = CreateTenant(*env->store, name);
-  if (!created) {
-    PrintError(created.error().detail);
-    return created.error().type == core::ErrorType::kConflict ? kExitUsage : kExitFailure;
-  }
+  auto created = auth::CreateTenant(*env->store, name, CliActor());
+  if (!created) return FailWith(created.error());
   fmt::print("Created tenant '{}'. Issue its token with: scimd token issue {}\n", name, name);
   return kExitOk;
 }
@@ -51,10 +44,9 @@ int TenantList(const CommonFlags& flags) {
 int TenantDelete(const CommonFlags& flags, const std::string& name) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  int code = WriteExisting(
-      *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteTenant(name); }, "no tenant named '" + name + "'",
-      CliAudit("tenant.delete", name, name));
-  if (code != kExitOk) return code;
+  auto deleted = auth::DeleteTenant(*env->store, name, CliActor());
+  if (!deleted) return FailWith(deleted.error());
+  if (!*deleted) return FailWith({core::ErrorType::kNotFound, "no tenant named '" + name + "'"});
   fmt::print("Deleted tenant '{}' with all its users, groups, tokens, events and webhooks.\n", name);
   return kExitOk;
 }
@@ -79,28 +71,8 @@ int TenantSet(const CommonFlags& flags, const std::string& name, const std::stri
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, name);
   if (!tenant) return tenant.error();
-  auto settings = core::ParseTenantSettings(tenant->settings);
-  if (!settings) settings = core::TenantSettings{};  // unreadable: start again from the defaults
-  if (auto r = core::SetTenantSetting(*settings, key, value); !r) {
-    PrintError(r.error().detail);
-    return kExitUsage;
-  }
-  std::string text = core::DumpTenantSettings(*settings);
-  auto updated = std::make_shared<bool>(false);
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    auto set = txn.SetTenantSettings(name, text);
-    if (!set) return std::unexpected(set.error());
-    *updated = *set;
-    if (!*set) return {};
-    return txn.AppendAudit(CliAudit("tenant.set", tenant->name, key, core::DumpJson(core::Json{{key, value}})));
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return kExitFailure;
-  }
-  if (!*updated) {
-    PrintError("no tenant named '" + name + "' (it was deleted meanwhile)");
-    return kExitNotFound;
+  if (auto set = auth::SetTenantSettings(*env->store, *tenant, {{key, value}}, CliActor()); !set) {
+    return FailWith(set.error());
   }
   fmt::print("Tenant '{}': {} = {} (takes effect on the next request)\n", tenant->name, key, value);
   return kExitOk;
@@ -116,18 +88,11 @@ int TokenIssue(const CommonFlags& flags, const std::string& tenant_name, std::op
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  std::optional<std::string> expires;
-  if (expires_days) {
-    expires = api::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(24) * *expires_days);
-  }
-  auto issued = IssueToken(*env->store, *tenant, label, expires);
-  if (!issued) {
-    PrintError(issued.error().detail);
-    return kExitFailure;
-  }
+  auto issued = auth::IssueToken(*env->store, *tenant, label, expires_days, CliActor());
+  if (!issued) return FailWith(issued.error());
   // Everything but the token goes to stderr so that `TOKEN=$(scimd token issue acme)` works.
   fmt::print(stderr, "Issued token {} for tenant '{}'{}. It is shown once; store it now.\n", issued->id,
-             tenant->name, expires ? " (expires " + *expires + ")" : "");
+             tenant->name, issued->expires ? " (expires " + *issued->expires + ")" : "");
   fmt::print("{}\n", issued->secret);
   return kExitOk;
 }
@@ -142,25 +107,18 @@ int TokenRotate(const CommonFlags& flags, const std::string& tenant_name, const 
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  std::string label_text = label.value_or("");
-  if (!label) {  // the new token keeps the old one's label
-    auto tokens = env->store->ListTokens(tenant->id);
-    if (tokens) {
-      for (const auto& t : *tokens) {
-        if (t.id == token_id) label_text = t.label;
-      }
+  auto rotated = auth::RotateToken(*env->store, *tenant, token_id, overlap_hours, label, CliActor());
+  if (!rotated) {
+    if (rotated.error().type == core::ErrorType::kNotFound) {
+      PrintError(rotated.error().detail + " (see: scimd token list " + tenant->name + ")");
+      return kExitNotFound;
     }
-  }
-  std::string until = api::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(overlap_hours));
-  auto issued = RotateToken(*env->store, *tenant, token_id, label_text, until);
-  if (!issued) {
-    PrintError(issued.error().detail);
-    return issued.error().type == core::ErrorType::kNotFound ? kExitNotFound : kExitFailure;
+    return FailWith(rotated.error());
   }
   fmt::print(stderr, "Issued token {} for tenant '{}'; the old token {} works until {}. The new token is shown once; "
                      "store it now and give it to the IdP.\n",
-             issued->id, tenant->name, token_id, until);
-  fmt::print("{}\n", issued->secret);
+             rotated->issued.id, tenant->name, token_id, rotated->old_expires);
+  fmt::print("{}\n", rotated->issued.secret);
   return kExitOk;
 }
 
@@ -175,7 +133,7 @@ int TokenList(const CommonFlags& flags, const std::string& tenant_name) {
     return kExitFailure;
   }
   fmt::print("{:<22} {:<16} {:<25} {:<25} {:<25} {}\n", "ID", "LABEL", "CREATED", "EXPIRES", "LAST USED", "STATUS");
-  std::string now = api::NowRfc3339();
+  std::string now = auth::NowRfc3339();
   for (const auto& t : *tokens) {
     std::string status = t.revoked ? "revoked" : (t.expires && *t.expires <= now ? "expired" : "active");
     fmt::print("{:<22} {:<16} {:<25} {:<25} {:<25} {}\n", t.id, t.label.empty() ? "-" : t.label, t.created,
@@ -189,58 +147,25 @@ int TokenRevoke(const CommonFlags& flags, const std::string& tenant_name, const 
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  std::string now = api::NowRfc3339();
-  storage::TenantId id = tenant->id;
-  int code = WriteExisting(
-      *env->store, [&](storage::WriteTxn& txn) { return txn.RevokeToken(id, token_id, now); },
-      "tenant '" + tenant_name + "' has no token '" + token_id + "' (see: scimd token list " + tenant_name + ")",
-      CliAudit("token.revoke", tenant->name, token_id));
-  if (code != kExitOk) return code;
+  auto revoked = auth::RevokeToken(*env->store, *tenant, token_id, CliActor());
+  if (!revoked) return FailWith(revoked.error());
+  if (!*revoked) {
+    return FailWith({core::ErrorType::kNotFound, "tenant '" + tenant_name + "' has no token '" + token_id +
+                                                     "' (see: scimd token list " + tenant_name + ")"});
+  }
   fmt::print("Revoked token {}; requests using it are refused from now on.\n", token_id);
   return kExitOk;
 }
 
 int LoginSet(const CommonFlags& flags, const std::string& tenant_name, const std::string& username) {
-  if (username.empty() || username.size() > 128) {
-    PrintError("the username must be 1 to 128 characters long");
-    return kExitUsage;
-  }
-  for (char c : username) {
-    if (c == ':' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      PrintError("the username cannot hold ':' or control characters (HTTP Basic separates it from the password "
-                 "with ':')");
-      return kExitUsage;
-    }
-  }
-  // The password comes on standard input (one line), never on the command line, where other users
-  // of the machine could read it.
-  std::string password;
-  if (!std::getline(std::cin, password) && password.empty()) {
-    PrintError("no password on standard input (e.g. echo \"$PASSWORD\" | scimd login set TENANT USERNAME)");
-    return kExitUsage;
-  }
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.size() < 12 || password.size() > 1024) {
-    PrintError("the password must be 12 to 1024 characters long");
-    return kExitUsage;
-  }
+  auto password = ReadPasswordFromStdin("echo \"$PASSWORD\" | scimd login set TENANT USERNAME");
+  if (!password) return password.error();
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  auto hash = auth::HashPassword(password);
-  if (!hash) {
-    PrintError("out of memory while hashing the password");
-    return kExitFailure;
-  }
-  std::string now = api::NowRfc3339();
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    if (auto set = txn.SetLogin(tenant->id, username, *hash, now); !set) return set;
-    return txn.AppendAudit(CliAudit("login.set", tenant->name, username));
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return r.error().type == core::ErrorType::kUniqueness ? kExitUsage : kExitFailure;
+  if (auto set = auth::SetLogin(*env->store, *tenant, username, *password, CliActor()); !set) {
+    return FailWith(set.error());
   }
   fmt::print("Tenant '{}': SCIM username '{}' set with its new password (HTTP Basic; takes effect on the next "
              "request).\n", tenant->name, username);
@@ -271,11 +196,11 @@ int LoginRemove(const CommonFlags& flags, const std::string& tenant_name) {
   if (!env) return env.error();
   auto tenant = RequireTenant(*env->store, tenant_name);
   if (!tenant) return tenant.error();
-  int code = WriteExisting(
-      *env->store, [&](storage::WriteTxn& txn) { return txn.RemoveLogin(tenant->id); },
-      "tenant '" + tenant_name + "' has no SCIM login", CliAudit("login.remove", tenant->name, ""));
-  if (code == kExitOk) fmt::print("Removed the SCIM login of tenant '{}'; HTTP Basic is refused from now on.\n", tenant->name);
-  return code;
+  auto removed = auth::RemoveLogin(*env->store, *tenant, CliActor());
+  if (!removed) return FailWith(removed.error());
+  if (!*removed) return FailWith({core::ErrorType::kNotFound, "tenant '" + tenant_name + "' has no SCIM login"});
+  fmt::print("Removed the SCIM login of tenant '{}'; HTTP Basic is refused from now on.\n", tenant->name);
+  return kExitOk;
 }
 
 int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit) {

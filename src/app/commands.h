@@ -43,6 +43,13 @@ int LoginShow(const CommonFlags& flags, const std::string& tenant);
 int LoginRemove(const CommonFlags& flags, const std::string& tenant);
 // The audit log, newest first (docs/audit.md).
 int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit);
+// Admin API accounts (docs/admin-api.md). create and password read the password from standard
+// input (one line); key prints an API key for the operator alone on the last line.
+int OperatorCreate(const CommonFlags& flags, const std::string& name);
+int OperatorList(const CommonFlags& flags);
+int OperatorDelete(const CommonFlags& flags, const std::string& name);
+int OperatorPassword(const CommonFlags& flags, const std::string& name);
+int OperatorKey(const CommonFlags& flags, const std::string& name, const std::string& label);
 int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tenant, const std::string& label);
 int ApiKeyList(const CommonFlags& flags);
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id);

@@ -28,31 +28,18 @@ extern "C" void StopTail(int) { g_stop_tail = 1; }
 int ApiKeyIssue(const CommonFlags& flags, const std::optional<std::string>& tenant_name, const std::string& label) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  storage::ApiKeyRecord record;
+  std::optional<storage::Tenant> tenant;
   if (tenant_name) {
-    auto tenant = RequireTenant(*env->store, *tenant_name);
-    if (!tenant) return tenant.error();
-    record.tenant = tenant->id;
-    record.tenant_name = tenant->name;
+    auto found = RequireTenant(*env->store, *tenant_name);
+    if (!found) return found.error();
+    tenant = *found;
   }
-  record.id = "key_" + auth::RandomHex(8);
-  record.label = label;
-  record.created = api::NowRfc3339();
-  std::string secret = auth::NewApiKeySecret();
-  std::string hash = auth::HashTokenSecret(secret);
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    if (auto inserted = txn.InsertApiKey(record, hash); !inserted) return inserted;
-    return txn.AppendAudit(CliAudit("apikey.issue", record.tenant_name, record.id,
-                                    core::DumpJson(core::Json{{"label", label}, {"all_tenants", !record.tenant}})));
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return kExitFailure;
-  }
+  auto issued = auth::IssueApiKey(*env->store, tenant, label, CliActor());
+  if (!issued) return FailWith(issued.error());
   // Everything but the key goes to stderr so that `KEY=$(scimd apikey issue)` works.
-  fmt::print(stderr, "Issued host API key {} for {}. It is shown once; store it now.\n", record.id,
-             tenant_name ? "tenant '" + record.tenant_name + "'" : std::string("every tenant"));
-  fmt::print("{}\n", secret);
+  fmt::print(stderr, "Issued host API key {} for {}. It is shown once; store it now.\n", issued->record.id,
+             tenant ? "tenant '" + tenant->name + "'" : std::string("every tenant"));
+  fmt::print("{}\n", issued->secret);
   return kExitOk;
 }
 
@@ -76,11 +63,9 @@ int ApiKeyList(const CommonFlags& flags) {
 int ApiKeyRevoke(const CommonFlags& flags, const std::string& key_id) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  std::string now = api::NowRfc3339();
-  int code = WriteExisting(
-      *env->store, [&](storage::WriteTxn& txn) { return txn.RevokeApiKey(key_id, now); },
-      "no API key '" + key_id + "' (see: scimd apikey list)", CliAudit("apikey.revoke", "", key_id));
-  if (code != kExitOk) return code;
+  auto revoked = auth::RevokeApiKey(*env->store, key_id, CliActor());
+  if (!revoked) return FailWith(revoked.error());
+  if (!*revoked) return FailWith({core::ErrorType::kNotFound, "no API key '" + key_id + "' (see: scimd apikey list)"});
   fmt::print("Revoked API key {}; requests using it are refused from now on.\n", key_id);
   return kExitOk;
 }

@@ -200,6 +200,29 @@ int main(int argc, char** argv) {
   journal_cmd->add_option("--limit", journal_flags.limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   AddCommonFlags(journal_cmd, flags);
 
+  std::string operator_name;
+  std::string operator_label;
+  auto* operator_cmd = app.add_subcommand("operator", "Admin API operators: accounts that manage every tenant");
+  operator_cmd->require_subcommand(1);
+  auto* operator_create =
+      operator_cmd->add_subcommand("create", "Create an operator; the password is read from standard input");
+  operator_create->add_option("NAME", operator_name, "Account name: letters, digits, '.', '_', '-', '@'")->required();
+  AddCommonFlags(operator_create, flags);
+  auto* operator_list = operator_cmd->add_subcommand("list", "List the admin accounts (operators and tenant admins)");
+  AddCommonFlags(operator_list, flags);
+  auto* operator_delete = operator_cmd->add_subcommand("delete", "Delete an operator with its sessions and keys");
+  operator_delete->add_option("NAME", operator_name, "The operator's name")->required();
+  AddCommonFlags(operator_delete, flags);
+  auto* operator_password = operator_cmd->add_subcommand(
+      "password", "Set an operator's password (from standard input); its sessions end");
+  operator_password->add_option("NAME", operator_name, "The operator's name")->required();
+  AddCommonFlags(operator_password, flags);
+  auto* operator_key = operator_cmd->add_subcommand(
+      "key", "Issue an admin API key for an operator; it is printed once, alone on the last line");
+  operator_key->add_option("NAME", operator_name, "The operator's name")->required();
+  operator_key->add_option("--label", operator_label, "A note to tell keys apart (e.g. 'terraform')");
+  AddCommonFlags(operator_key, flags);
+
   std::string file;
   bool force = false;
   auto* backup_cmd = app.add_subcommand("backup", "Copy the database into FILE, consistently, while the server runs");
@@ -255,6 +278,11 @@ int main(int argc, char** argv) {
   if (webhook_rotate->parsed()) return scim::app::WebhookRotate(flags, tenant, webhook_id);
   if (webhook_deliveries->parsed()) return scim::app::WebhookDeliveries(flags, tenant, webhook_filter, state, limit);
   if (webhook_redeliver->parsed()) return scim::app::WebhookRedeliver(flags, tenant, delivery_id);
+  if (operator_create->parsed()) return scim::app::OperatorCreate(flags, operator_name);
+  if (operator_list->parsed()) return scim::app::OperatorList(flags);
+  if (operator_delete->parsed()) return scim::app::OperatorDelete(flags, operator_name);
+  if (operator_password->parsed()) return scim::app::OperatorPassword(flags, operator_name);
+  if (operator_key->parsed()) return scim::app::OperatorKey(flags, operator_name, operator_label);
   if (backup_cmd->parsed()) return scim::app::Backup(flags, file);
   if (restore_cmd->parsed()) return scim::app::Restore(flags, file, force);
   if (journal_cmd->parsed()) return scim::app::JournalShow(flags, tenant, journal_flags);

@@ -3,11 +3,9 @@
 // uses, which sees the change on its next request.
 #include <fmt/format.h>
 
-#include "api/scim_api.h"
 #include "app/commands.h"
 #include "app/wiring.h"
-#include "auth/oauth.h"
-#include "core/json.h"
+#include "auth/administration.h"
 
 namespace scim::app {
 
@@ -15,18 +13,6 @@ int OAuthClientCreate(const CommonFlags& flags, const OAuthClientFlags& client) 
   if (client.tenant.has_value() == client.shared) {
     PrintError("give either --tenant TENANT (a client for one tenant) or --shared (one client for every tenant)");
     return kExitUsage;
-  }
-  for (const std::string& uri : client.redirect_uris) {
-    if (auto valid = auth::ValidateRedirectUri(uri); !valid) {
-      PrintError(valid.error().detail);
-      return kExitUsage;
-    }
-  }
-  if (client.okta_app) {
-    if (auto valid = auth::ValidateOktaAppName(*client.okta_app); !valid) {
-      PrintError(valid.error().detail);
-      return kExitUsage;
-    }
   }
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
@@ -36,26 +22,15 @@ int OAuthClientCreate(const CommonFlags& flags, const OAuthClientFlags& client) 
     if (!found) return found.error();
     tenant = *found;
   }
-  auth::IssuedClient issued =
-      auth::NewOAuthClient(tenant, client.redirect_uris, client.okta_app.value_or(""), api::NowRfc3339());
-  core::Json detail = {{"shared", !tenant.has_value()},
-                       {"redirect_uris", issued.record.redirect_uris},
-                       {"okta_app", issued.record.okta_app}};
-  auto r = env->store->WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    if (auto inserted = txn.InsertOAuthClient(issued.record); !inserted) return inserted;
-    return txn.AppendAudit(CliAudit("oauth_client.create", issued.record.tenant_name, issued.record.id,
-                                    core::DumpJson(detail)));
-  });
-  if (!r) {
-    PrintError(r.error().detail);
-    return kExitFailure;
-  }
-  fmt::print(stderr, "Created OAuth client {} for {}. The secret is shown once; store it now.\n", issued.record.id,
+  auto issued =
+      auth::CreateOAuthClient(*env->store, tenant, client.redirect_uris, client.okta_app.value_or(""), CliActor());
+  if (!issued) return FailWith(issued.error());
+  fmt::print(stderr, "Created OAuth client {} for {}. The secret is shown once; store it now.\n", issued->record.id,
              tenant ? "tenant '" + tenant->name + "'" : std::string("every tenant (shared)"));
-  if (issued.record.redirect_uris.empty() && issued.record.okta_app.empty()) {
+  if (issued->record.redirect_uris.empty() && issued->record.okta_app.empty()) {
     fmt::print(stderr, "It has no redirect URI, so it can use the client credentials grant only.\n");
   }
-  fmt::print("client_id={}\nclient_secret={}\n", issued.record.id, issued.secret);
+  fmt::print("client_id={}\nclient_secret={}\n", issued->record.id, issued->secret);
   return kExitOk;
 }
 
@@ -82,11 +57,11 @@ int OAuthClientList(const CommonFlags& flags) {
 int OAuthClientDelete(const CommonFlags& flags, const std::string& client_id) {
   auto env = OpenEnvironment(flags, /*create_data_dir=*/false);
   if (!env) return env.error();
-  int code = WriteExisting(
-      *env->store, [&](storage::WriteTxn& txn) { return txn.DeleteOAuthClient(client_id); },
-      "no OAuth client '" + client_id + "' (see: scimd oauth client list)",
-      CliAudit("oauth_client.delete", "", client_id));
-  if (code != kExitOk) return code;
+  auto deleted = auth::DeleteOAuthClient(*env->store, client_id, std::nullopt, CliActor());
+  if (!deleted) return FailWith(deleted.error());
+  if (!*deleted) {
+    return FailWith({core::ErrorType::kNotFound, "no OAuth client '" + client_id + "' (see: scimd oauth client list)"});
+  }
   fmt::print("Deleted OAuth client {} and every token issued to it.\n", client_id);
   return kExitOk;
 }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/error_response.h"
+#include "api/admin_api.h"
 #include "api/host_api.h"
 #include "api/journal.h"
 #include "api/oauth_api.h"
@@ -179,14 +180,14 @@ int Serve(const ServeFlags& flags) {
     return kExitFailure;
   }
 
-  std::optional<IssuedToken> demo_token;
+  std::optional<auth::IssuedBearerToken> demo_token;
   if (env->fresh) {
-    auto tenant = CreateTenant(*env->store, "demo");
+    auto tenant = auth::CreateTenant(*env->store, "demo", CliActor());
     if (!tenant) {
       fmt::print(stderr, "scimd: error: creating the demo tenant: {}\n", tenant.error().detail);
       return kExitFailure;
     }
-    auto token = IssueToken(*env->store, *tenant, "demo", std::nullopt);
+    auto token = auth::IssueToken(*env->store, *tenant, "demo", std::nullopt, CliActor());
     if (!token) {
       fmt::print(stderr, "scimd: error: issuing the demo token: {}\n", token.error().detail);
       return kExitFailure;
@@ -252,6 +253,10 @@ int Serve(const ServeFlags& flags) {
   oauth_options.refresh_token_lifetime = std::chrono::hours(24 * config.oauth_refresh_token_days);
   oauth_options.throttle = api_options.login_throttle;
   api::OAuthApi oauth_api(*env->store, oauth_options);
+  api::AdminApiOptions admin_options;
+  admin_options.secure_cookies = api_options.scheme == "https";
+  admin_options.throttle = api_options.login_throttle;
+  api::AdminApi admin_api(*env->store, admin_options);
 
   RaiseOpenFileLimit(config.max_connections);
   http::ServerOptions options = HttpOptions(config, *listen);
@@ -260,7 +265,9 @@ int Serve(const ServeFlags& flags) {
   };
   if (config.access_log) options.access_log = WriteAccessLog;
   options.on_stop = [&feed_waiter] { feed_waiter.Stop(); };  // long polls answer now, not after the grace
-  http::Server server(options, [&scim_api, &host_api, &oauth_api](http::Request request, http::Responder respond) {
+  http::Server server(options, [&scim_api, &host_api, &oauth_api, &admin_api](http::Request request,
+                                                                              http::Responder respond) {
+    if (api::AdminApi::Owns(request.path)) return admin_api.Handle(std::move(request), std::move(respond));
     if (api::HostApi::Owns(request.path)) return host_api.Handle(std::move(request), std::move(respond));
     if (api::OAuthApi::Owns(request.path)) return oauth_api.Handle(std::move(request), std::move(respond));
     scim_api.Handle(std::move(request), std::move(respond));

@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <iostream>
 #include <system_error>
 
-#include "api/scim_api.h"
 #include "auth/crypto.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -103,21 +103,31 @@ core::Result<std::string> MigrateStorage(const Config& config) {
                      storage::SqliteSchemaVersion());
 }
 
-core::Result<void> ValidateTenantName(const std::string& name) {
-  auto invalid = [&](std::string why) {
-    return core::Fail(core::ErrorType::kInvalidValue, "invalid tenant name '" + name + "': " + why);
-  };
-  if (name.empty() || name.size() > 63) return invalid("it must be 1 to 63 characters long");
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-  if (!alnum(name.front())) return invalid("it must start with a letter or a digit");
-  for (char c : name) {
-    if (!alnum(c) && c != '-' && c != '_' && c != '.') return invalid("use only letters, digits, '-', '_' and '.'");
+void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
+
+int FailWith(const core::Error& error) {
+  PrintError(error.detail);
+  switch (error.type) {
+    case core::ErrorType::kInvalidValue:
+    case core::ErrorType::kConflict:
+    case core::ErrorType::kUniqueness:
+      return kExitUsage;
+    case core::ErrorType::kNotFound:
+      return kExitNotFound;
+    default:
+      return kExitFailure;
   }
-  if (api::ScimApi::IsReservedTenantName(name)) return invalid("it is the name of a SCIM endpoint");
-  return {};
 }
 
-void PrintError(const std::string& message) { fmt::print(stderr, "scimd: error: {}\n", message); }
+std::expected<std::string, int> ReadPasswordFromStdin(std::string_view example) {
+  std::string password;
+  if (!std::getline(std::cin, password) && password.empty()) {
+    PrintError(fmt::format("no password on standard input (e.g. {})", example));
+    return std::unexpected(kExitUsage);
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
 
 int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(storage::WriteTxn&)>& change,
                   const std::string& missing, const std::optional<storage::AuditEntry>& audit) {
@@ -140,18 +150,14 @@ int WriteExisting(storage::Store& store, const std::function<core::Result<bool>(
   return kExitOk;
 }
 
-storage::AuditEntry CliAudit(std::string action, std::string tenant_name, std::string target, std::string detail) {
+auth::Actor CliActor() {
   std::string user = "uid " + std::to_string(::geteuid());
   if (passwd* entry = ::getpwuid(::geteuid()); entry != nullptr && entry->pw_name != nullptr) user = entry->pw_name;
-  storage::AuditEntry audit;
-  audit.time = api::NowRfc3339();
-  audit.actor = "cli:" + user;
-  audit.source = "local";
-  audit.action = std::move(action);
-  audit.tenant_name = std::move(tenant_name);
-  audit.target = std::move(target);
-  audit.detail = std::move(detail);
-  return audit;
+  return auth::Actor{"cli:" + user, "local"};
+}
+
+storage::AuditEntry CliAudit(std::string action, std::string tenant_name, std::string target, std::string detail) {
+  return auth::AuditOf(CliActor(), std::move(action), std::move(tenant_name), std::move(target), std::move(detail));
 }
 
 std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const std::string& name) {
@@ -165,69 +171,6 @@ std::expected<storage::Tenant, int> RequireTenant(storage::Store& store, const s
     return std::unexpected(kExitNotFound);
   }
   return **tenant;
-}
-
-core::Result<storage::Tenant> CreateTenant(storage::Store& store, const std::string& name) {
-  if (auto valid = ValidateTenantName(name); !valid) return std::unexpected(valid.error());
-  storage::Tenant tenant;
-  std::string now = api::NowRfc3339();
-  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    auto created = txn.CreateTenant(name, now);
-    if (!created) return std::unexpected(created.error());
-    tenant = *created;
-    return txn.AppendAudit(CliAudit("tenant.create", tenant.name, tenant.name));
-  });
-  if (!r) return std::unexpected(r.error());
-  return tenant;
-}
-
-namespace {
-
-// A new token's record and secret; `label` and `expires` as given.
-std::pair<storage::TokenRecord, IssuedToken> NewToken(const storage::Tenant& tenant, const std::string& label,
-                                                      const std::optional<std::string>& expires) {
-  IssuedToken issued{"tok_" + auth::RandomHex(8), auth::NewTokenSecret()};
-  storage::TokenRecord record;
-  record.id = issued.id;
-  record.tenant = tenant.id;
-  record.label = label;
-  record.created = api::NowRfc3339();
-  record.expires = expires;
-  return {record, issued};
-}
-
-}  // namespace
-
-core::Result<IssuedToken> IssueToken(storage::Store& store, const storage::Tenant& tenant, const std::string& label,
-                                     const std::optional<std::string>& expires) {
-  auto [record, issued] = NewToken(tenant, label, expires);
-  std::string hash = auth::HashTokenSecret(issued.secret);
-  core::Json detail = {{"label", label}, {"expires", expires.value_or("")}};
-  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    if (auto inserted = txn.InsertToken(record, hash); !inserted) return inserted;
-    return txn.AppendAudit(CliAudit("token.issue", tenant.name, record.id, core::DumpJson(detail)));
-  });
-  if (!r) return std::unexpected(r.error());
-  return issued;
-}
-
-core::Result<IssuedToken> RotateToken(storage::Store& store, const storage::Tenant& tenant, const std::string& old_token_id,
-                                      const std::string& label, const std::string& old_expires) {
-  auto [record, issued] = NewToken(tenant, label, std::nullopt);
-  std::string hash = auth::HashTokenSecret(issued.secret);
-  auto r = store.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
-    auto expired = txn.ExpireToken(tenant.id, old_token_id, old_expires);
-    if (!expired) return std::unexpected(expired.error());
-    if (!*expired) {
-      return core::Fail(core::ErrorType::kNotFound, "tenant '" + tenant.name + "' has no live token '" + old_token_id +
-                                                        "' (see: scimd token list " + tenant.name + ")");
-    }
-    if (auto inserted = txn.InsertToken(record, hash); !inserted) return inserted;
-    core::Json detail = {{"replaces", old_token_id}, {"old_expires", old_expires}, {"label", label}};
-    return txn.AppendAudit(CliAudit("token.rotate", tenant.name, record.id, core::DumpJson(detail)));
-  });
-  if (!r) return std::unexpected(r.error());
-  return issued;
 }
 
 }  // namespace scim::app

@@ -67,13 +67,7 @@ std::optional<std::pair<std::string, std::string>> ParseBasic(std::string_view a
 }
 
 bool PasswordMatches(const std::optional<storage::LoginRecord>& login, std::string_view password) {
-  if (!login) {
-    // As slow as a wrong password, so that timing does not tell which usernames exist.
-    static const std::string decoy = HashPassword("scimd decoy password").value_or("");
-    (void)VerifyPassword(decoy, password);
-    return false;
-  }
-  return VerifyPassword(login->password_hash, password);
+  return VerifyPasswordOrDecoy(login ? std::optional<std::string>(login->password_hash) : std::nullopt, password);
 }
 
 core::Error Authenticator::Refuse(std::string_view client_key, std::string_view refusal) {

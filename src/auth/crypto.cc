@@ -68,6 +68,12 @@ std::string NewOAuthCode() { return "scimdac_" + RandomBase64Url(); }
 
 std::string NewOAuthRefreshToken() { return "scimdrt_" + RandomBase64Url(); }
 
+std::string NewAdminKeySecret() { return "scimdak_" + RandomBase64Url(); }
+
+std::string NewAdminSessionSecret() { return "scimdas_" + RandomBase64Url(); }
+
+std::string NewInviteCode() { return "scimdinv_" + RandomBase64Url(); }
+
 std::string Sha256(std::string_view data) {
   std::string digest(crypto_hash_sha256_BYTES, '\0');
   crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()), reinterpret_cast<const unsigned char*>(data.data()),
@@ -108,6 +114,15 @@ std::optional<std::string> HashPassword(std::string_view password) {
 
 bool VerifyPassword(const std::string& encoded_hash, std::string_view password) {
   return crypto_pwhash_str_verify(encoded_hash.c_str(), password.data(), password.size()) == 0;
+}
+
+bool VerifyPasswordOrDecoy(const std::optional<std::string>& encoded_hash, std::string_view password) {
+  if (!encoded_hash) {
+    static const std::string decoy = HashPassword("scimd decoy password").value_or("");
+    (void)VerifyPassword(decoy, password);
+    return false;
+  }
+  return VerifyPassword(*encoded_hash, password);
 }
 
 }  // namespace scim::auth

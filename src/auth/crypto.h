@@ -37,6 +37,13 @@ std::string NewOAuthAccessToken();
 std::string NewOAuthCode();
 std::string NewOAuthRefreshToken();
 
+// The admin API (auth/admin_accounts.h): an API key ("scimdak_" + 256 bits), a console session
+// ("scimdas_" + 256 bits) and a tenant-admin invitation code ("scimdinv_" + 256 bits). Stored as
+// their HashTokenSecret.
+std::string NewAdminKeySecret();
+std::string NewAdminSessionSecret();
+std::string NewInviteCode();
+
 // The raw 32-byte SHA-256 digest of `data` (PKCE's S256).
 std::string Sha256(std::string_view data);
 
@@ -54,5 +61,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // (19 MiB, 2 passes). nullopt when memory cannot be allocated.
 std::optional<std::string> HashPassword(std::string_view password);
 bool VerifyPassword(const std::string& encoded_hash, std::string_view password);
+// VerifyPassword against `encoded_hash`, or, when there is none (an unknown name), against a decoy
+// hash, returning false as slowly as a wrong password would: timing does not tell which names exist.
+bool VerifyPasswordOrDecoy(const std::optional<std::string>& encoded_hash, std::string_view password);
 
 }  // namespace scim::auth

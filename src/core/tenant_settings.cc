@@ -162,4 +162,32 @@ IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, co
   return IdpProfile::kGeneric;
 }
 
+namespace {
+// The endpoints a shared base URL serves (RFC 7644 §3.2): a tenant with one of these names would be
+// unreachable by path.
+constexpr std::array<std::string_view, 8> kScimEndpoints = {
+    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search"};
+}  // namespace
+
+bool IsReservedTenantName(std::string_view name) {
+  for (std::string_view endpoint : kScimEndpoints) {
+    if (IEquals(name, endpoint)) return true;
+  }
+  return false;
+}
+
+Result<void> ValidateTenantName(std::string_view name) {
+  auto invalid = [&](std::string_view why) {
+    return Fail(ErrorType::kInvalidValue, "invalid tenant name '" + std::string(name) + "': " + std::string(why));
+  };
+  if (name.empty() || name.size() > 63) return invalid("it must be 1 to 63 characters long");
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front())) return invalid("it must start with a letter or a digit");
+  for (char c : name) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return invalid("use only letters, digits, '-', '_' and '.'");
+  }
+  if (IsReservedTenantName(name)) return invalid("it is the name of a SCIM endpoint");
+  return {};
+}
+
 }  // namespace scim::core

@@ -69,6 +69,12 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
 // Every setting as (key, value) in the spelling SetTenantSetting takes.
 std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const TenantSettings& settings);
 
+// Tenant names are URL path segments: 1-63 of [A-Za-z0-9._-], starting with a letter or digit,
+// and never an endpoint name of the shared base URL ("Users", "Schemas", …: IsReservedTenantName).
+// Errors: kInvalidValue saying what is allowed.
+Result<void> ValidateTenantName(std::string_view name);
+bool IsReservedTenantName(std::string_view name);
+
 // Which IdP sent a request: the tenant's profile when set, else the User-Agent's product
 // ("Okta SCIM Client 1.0.0"), else Entra when the request used its op casing [Q1], else generic.
 IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, const QuirkLog& quirks);

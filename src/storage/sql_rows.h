@@ -166,4 +166,30 @@ inline constexpr const char* kApiKeySelect =
     "SELECT k.id, k.tenant_id, n.name, k.label, k.created, k.last_used, k.revoked "
     "FROM api_keys k LEFT JOIN tenants n ON n.id = k.tenant_id ";
 
+inline constexpr const char* kAdminAccountColumns =
+    "a.id, a.name, a.role, a.tenant_id, n.name, a.password_hash, a.created";
+inline constexpr const char* kAdminAccountFrom = " FROM admin_accounts a LEFT JOIN tenants n ON n.id = a.tenant_id ";
+
+template <class Row>
+AdminAccount ReadAdminAccount(const Row& s, int first = 0) {
+  AdminAccount a;
+  a.id = s.Text(first);
+  a.name = s.Text(first + 1);
+  a.role = s.Text(first + 2);
+  if (!s.IsNull(first + 3)) a.tenant = TenantId{s.Int(first + 3)};
+  a.tenant_name = s.OptionalText(first + 4).value_or("");
+  a.password_hash = s.Text(first + 5);
+  a.created = s.Text(first + 6);
+  return a;
+}
+
+inline constexpr const char* kAdminCredentialColumns =
+    "c.id, c.kind, c.account_id, c.label, c.csrf, c.created, c.expires, c.last_used, c.revoked";
+
+template <class Row>
+AdminCredential ReadAdminCredential(const Row& s) {
+  return AdminCredential{s.Text(0), s.Text(1),         s.Text(2),         s.Text(3),        s.Text(4),
+                         s.Text(5), s.OptionalText(6), s.OptionalText(7), s.OptionalText(8)};
+}
+
 }  // namespace scim::storage

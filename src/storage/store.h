@@ -351,6 +351,51 @@ struct OAuthCodeRecord {
   std::optional<std::string> used;
 };
 
+// ---- the admin API's accounts --------------------------------------------------------------------
+
+// A person or program that manages scimd through the admin API: an operator (every tenant) or a
+// tenant admin (one tenant's credentials). Names are unique in any case.
+struct AdminAccount {
+  std::string id;    // public identifier ("adm_…")
+  std::string name;
+  std::string role;  // "operator" or "tenant_admin"
+  std::optional<TenantId> tenant;  // a tenant admin's tenant
+  std::string tenant_name;
+  std::string password_hash;  // Argon2id
+  std::string created;
+};
+
+// A credential of an account: a console session (a cookie) or an API key (a bearer token). Stored
+// as the HashTokenSecret of its secret.
+struct AdminCredential {
+  std::string id;    // public identifier ("ses_…", "akey_…")
+  std::string kind;  // "session" or "key"
+  std::string account_id;
+  std::string label;
+  std::string csrf;  // a session's anti-CSRF token (empty for keys)
+  std::string created;
+  std::optional<std::string> expires;
+  std::optional<std::string> last_used;
+  std::optional<std::string> revoked;
+};
+
+// A credential found by its hash, with the account it belongs to.
+struct AdminCredentialMatch {
+  AdminCredential credential;
+  AdminAccount account;
+};
+
+// An invitation to become a tenant admin: a single-use code an operator hands to a customer's admin.
+struct AdminInvite {
+  std::string id;  // public identifier ("inv_…")
+  TenantId tenant;
+  std::string tenant_name;
+  std::string created_by;  // the inviting account's name
+  std::string created;
+  std::string expires;
+  std::optional<std::string> used;
+};
+
 // ---- the audit log: every credential and admin action -------------------------------------------
 
 // Who did what to which credential or setting, when and from where; never a secret. Entries
@@ -464,6 +509,24 @@ class WriteTxn {
   virtual Result<void> RevokeOAuthFamily(const std::string& family, const std::string& when) = 0;
 
   virtual Result<void> AppendAudit(const AuditEntry& entry) = 0;
+
+  // Admin accounts. Errors: kUniqueness when the name is taken (in any case). Deleting an account
+  // deletes its sessions and keys; returns false when there was none.
+  virtual Result<void> InsertAdminAccount(const AdminAccount& account) = 0;
+  virtual Result<bool> DeleteAdminAccount(const std::string& account_id) = 0;
+  // Replaces the password hash and revokes the account's sessions; false when there is no account.
+  virtual Result<bool> SetAdminPassword(const std::string& account_id, const std::string& password_hash,
+                                        const std::string& when) = 0;
+  // `hash` is auth::HashTokenSecret of the secret. Also deletes sessions that expired before
+  // `credential.created`, so that they do not pile up.
+  virtual Result<void> InsertAdminCredential(const AdminCredential& credential, const std::string& hash) = 0;
+  // Revokes the account's credential; false when the account has no such live credential.
+  virtual Result<bool> RevokeAdminCredential(const std::string& account_id, const std::string& credential_id,
+                                             const std::string& when) = 0;
+  virtual Result<void> TouchAdminCredential(const std::string& credential_id, const std::string& when) = 0;
+  virtual Result<void> InsertAdminInvite(const AdminInvite& invite, const std::string& hash) = 0;
+  // The invitation as it was, marking it used at `now` when it was not yet (single use).
+  virtual Result<std::optional<AdminInvite>> ConsumeAdminInvite(const std::string& hash, const std::string& now) = 0;
 };
 
 using WriteFn = std::function<Result<void>(WriteTxn&)>;
@@ -542,6 +605,15 @@ class Store {
 
   // Audit entries, newest first.
   virtual Result<std::vector<AuditEntry>> ReadAudit(const AuditQuery& query) = 0;
+
+  // Admin accounts: by name (any case), all of them or one tenant's admins (tenant set).
+  virtual Result<std::optional<AdminAccount>> FindAdminAccount(const std::string& name) = 0;
+  virtual Result<std::vector<AdminAccount>> ListAdminAccounts(std::optional<TenantId> tenant) = 0;
+  // A session or key by the hash of its secret, with its account; revoked and expired ones are
+  // returned as stored, for the caller to refuse.
+  virtual Result<std::optional<AdminCredentialMatch>> FindAdminCredentialByHash(const std::string& hash) = 0;
+  // An account's API keys (not its sessions), oldest first.
+  virtual Result<std::vector<AdminCredential>> ListAdminKeys(const std::string& account_id) = 0;
   // GroupsOf for each of `member_ids` in one query (a page of users): element i is member_ids[i]'s.
   virtual Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
                                                                   const std::vector<std::string>& member_ids) = 0;

@@ -885,6 +885,88 @@ TEST_P(StoreTest, AFeedReaderFollowingConcurrentWritersMissesNoEvent) {
   EXPECT_EQ(static_cast<int64_t>(all->size()), committed.load());
 }
 
+// Admin accounts: names unique in any case, credentials found by hash with their account, a new
+// password ends the sessions, invitations are used once.
+TEST_P(StoreTest, AdminAccountsCredentialsAndInvitesKeepTheirRules) {
+  AdminAccount op{"adm_1", "Root", "operator", std::nullopt, "", "hash1", "2026-01-01T00:00:00.000Z"};
+  AdminAccount admin{"adm_2", "acme-admin", "tenant_admin", tenant_, "", "hash2", "2026-01-01T00:00:01.000Z"};
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    if (auto r = txn.InsertAdminAccount(op); !r) return r;
+    return txn.InsertAdminAccount(admin);
+  }));
+  auto taken = store_->WriteSync([&](WriteTxn& txn) {
+    return txn.InsertAdminAccount({"adm_3", "ROOT", "operator", std::nullopt, "", "h", "2026-01-02T00:00:00.000Z"});
+  });
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().type, core::ErrorType::kUniqueness);
+  auto found = store_->FindAdminAccount("root");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, "adm_1");
+  EXPECT_FALSE((*found)->tenant);
+  auto admins = store_->ListAdminAccounts(tenant_);
+  ASSERT_TRUE(admins);
+  ASSERT_EQ(admins->size(), 1u);
+  EXPECT_EQ(admins->front().tenant_name, "acme");
+  EXPECT_EQ(store_->ListAdminAccounts(std::nullopt)->size(), 2u);
+
+  AdminCredential session{"ses_1", "session", "adm_2", "", "csrf1", "2026-01-01T00:00:00.000Z",
+                          "2026-01-02T00:00:00.000Z", std::nullopt, std::nullopt};
+  AdminCredential key{"akey_1", "key", "adm_2", "ci", "", "2026-01-01T00:00:00.000Z", std::nullopt, std::nullopt,
+                      std::nullopt};
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    if (auto r = txn.InsertAdminCredential(session, "h-ses"); !r) return r;
+    return txn.InsertAdminCredential(key, "h-key");
+  }));
+  auto match = store_->FindAdminCredentialByHash("h-ses");
+  ASSERT_TRUE(match && *match);
+  EXPECT_EQ((*match)->credential.csrf, "csrf1");
+  EXPECT_EQ((*match)->account.name, "acme-admin");
+  EXPECT_EQ((*match)->account.tenant_name, "acme");
+  auto keys = store_->ListAdminKeys("adm_2");
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->front().label, "ci");
+
+  bool changed = false;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.SetAdminPassword("adm_2", "hash2b", "2026-01-01T12:00:00.000Z");
+    if (!r) return std::unexpected(r.error());
+    changed = *r;
+    return {};
+  }));
+  EXPECT_TRUE(changed);
+  EXPECT_EQ((*store_->FindAdminCredentialByHash("h-ses"))->credential.revoked, "2026-01-01T12:00:00.000Z")
+      << "a new password ends the sessions";
+  EXPECT_FALSE((*store_->FindAdminCredentialByHash("h-key"))->credential.revoked) << "keys stay";
+
+  AdminInvite invite{"inv_1", tenant_, "", "Root", "2026-01-01T00:00:00.000Z", "2026-01-08T00:00:00.000Z",
+                     std::nullopt};
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) { return txn.InsertAdminInvite(invite, "h-inv"); }));
+  std::vector<std::optional<AdminInvite>> uses(2);
+  for (auto& use : uses) {
+    ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+      auto r = txn.ConsumeAdminInvite("h-inv", "2026-01-02T00:00:00.000Z");
+      if (!r) return std::unexpected(r.error());
+      use = *r;
+      return {};
+    }));
+  }
+  ASSERT_TRUE(uses[0] && uses[1]);
+  EXPECT_FALSE(uses[0]->used) << "the first use sees it unused";
+  EXPECT_EQ(uses[0]->tenant_name, "acme");
+  EXPECT_EQ(uses[1]->used, "2026-01-02T00:00:00.000Z") << "the second sees it used";
+
+  bool deleted = false;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.DeleteAdminAccount("adm_2");
+    if (!r) return std::unexpected(r.error());
+    deleted = *r;
+    return {};
+  }));
+  EXPECT_TRUE(deleted);
+  EXPECT_FALSE(*store_->FindAdminCredentialByHash("h-key")) << "its credentials go with it";
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres), EngineName);
 
 }  // namespace

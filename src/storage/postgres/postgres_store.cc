@@ -245,6 +245,45 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_tenant ON audit(lower(tenant_name), seq);
 )sql",
+    // 2: the admin API's accounts (operators, tenant admins), their sessions and keys, invitations
+    // (SQLite's version 10).
+    R"sql(
+CREATE TABLE admin_accounts (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('operator', 'tenant_admin')),
+  tenant_id BIGINT REFERENCES tenants(id) ON DELETE CASCADE,
+  password_hash TEXT NOT NULL,
+  created TEXT NOT NULL,
+  CHECK ((role = 'operator') = (tenant_id IS NULL))
+);
+CREATE UNIQUE INDEX admin_accounts_name ON admin_accounts(lower(name));
+CREATE INDEX admin_accounts_tenant ON admin_accounts(tenant_id);
+CREATE TABLE admin_credentials (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('session', 'key')),
+  account_id TEXT NOT NULL REFERENCES admin_accounts(id) ON DELETE CASCADE,
+  label TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT,
+  last_used TEXT,
+  revoked TEXT
+);
+CREATE INDEX admin_credentials_account ON admin_credentials(account_id);
+CREATE INDEX admin_credentials_expires ON admin_credentials(expires) WHERE kind = 'session';
+CREATE TABLE admin_invites (
+  hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  created_by TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  used TEXT
+);
+CREATE INDEX admin_invites_tenant ON admin_invites(tenant_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -775,6 +814,96 @@ class PgWriteTxn final : public WriteTxn {
                         Params({pq::Text(e.time), pq::Text(e.actor), pq::Text(e.source), pq::Text(e.action),
                                 pq::Text(e.tenant_name), pq::Text(e.target),
                                 pq::Text(e.detail.empty() ? std::string("{}") : e.detail)})));
+  }
+
+  Result<void> InsertAdminAccount(const AdminAccount& account) override {
+    // ON CONFLICT DO NOTHING: a taken name (any case) is an answer, not an aborted transaction.
+    auto inserted = Execute(
+        db_,
+        "INSERT INTO admin_accounts (id, name, role, tenant_id, password_hash, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        Params({pq::Text(account.id), pq::Text(account.name), pq::Text(account.role),
+                pq::OptionalInt(account.tenant ? std::optional<int64_t>(account.tenant->value) : std::nullopt),
+                pq::Text(account.password_hash), pq::Text(account.created)}));
+    if (!inserted) return std::unexpected(inserted.error());
+    if (*inserted == 0) return Fail(ErrorType::kUniqueness, "the admin account name '" + account.name + "' is taken");
+    return {};
+  }
+
+  Result<bool> DeleteAdminAccount(const std::string& account_id) override {
+    return Changed(Execute(db_, "DELETE FROM admin_accounts WHERE id = ?1", Params({pq::Text(account_id)})));
+  }
+
+  Result<bool> SetAdminPassword(const std::string& account_id, const std::string& password_hash,
+                                const std::string& when) override {
+    auto changed = Execute(db_, "UPDATE admin_accounts SET password_hash = ?2 WHERE id = ?1",
+                           Params({pq::Text(account_id), pq::Text(password_hash)}));
+    if (!changed) return std::unexpected(changed.error());
+    if (*changed == 0) return false;
+    if (auto r = Execute(db_,
+                         "UPDATE admin_credentials SET revoked = ?2 WHERE account_id = ?1 AND kind = 'session' AND "
+                         "revoked IS NULL",
+                         Params({pq::Text(account_id), pq::Text(when)}));
+        !r) {
+      return std::unexpected(r.error());
+    }
+    return true;
+  }
+
+  Result<void> InsertAdminCredential(const AdminCredential& c, const std::string& hash) override {
+    if (auto r = Execute(db_,
+                         "DELETE FROM admin_credentials WHERE id IN (SELECT id FROM admin_credentials "
+                         "WHERE kind = 'session' AND expires < ?1 LIMIT 200)",
+                         Params({pq::Text(c.created)}));
+        !r) {
+      return std::unexpected(r.error());
+    }
+    return Done(Execute(db_,
+                        "INSERT INTO admin_credentials (id, hash, kind, account_id, label, csrf, created, expires) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        Params({pq::Text(c.id), pq::Text(hash), pq::Text(c.kind), pq::Text(c.account_id),
+                                pq::Text(c.label), pq::Text(c.csrf), pq::Text(c.created), pq::Text(c.expires)})));
+  }
+
+  Result<bool> RevokeAdminCredential(const std::string& account_id, const std::string& credential_id,
+                                     const std::string& when) override {
+    return Changed(Execute(
+        db_, "UPDATE admin_credentials SET revoked = ?3 WHERE id = ?2 AND account_id = ?1 AND revoked IS NULL",
+        Params({pq::Text(account_id), pq::Text(credential_id), pq::Text(when)})));
+  }
+
+  Result<void> TouchAdminCredential(const std::string& credential_id, const std::string& when) override {
+    return Done(Execute(db_, "UPDATE admin_credentials SET last_used = ?2 WHERE id = ?1",
+                        Params({pq::Text(credential_id), pq::Text(when)})));
+  }
+
+  Result<void> InsertAdminInvite(const AdminInvite& invite, const std::string& hash) override {
+    if (auto r = Execute(db_, "DELETE FROM admin_invites WHERE expires < ?1", Params({pq::Text(invite.created)})); !r) {
+      return std::unexpected(r.error());
+    }
+    return Done(Execute(db_,
+                        "INSERT INTO admin_invites (hash, id, tenant_id, created_by, created, expires) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        Params({pq::Text(hash), pq::Text(invite.id), pq::Int(invite.tenant.value),
+                                pq::Text(invite.created_by), pq::Text(invite.created), pq::Text(invite.expires)})));
+  }
+
+  // As ConsumeOAuthCode: one UPDATE finds the invitation and uses it up, only while unused.
+  Result<std::optional<AdminInvite>> ConsumeAdminInvite(const std::string& hash, const std::string& now) override {
+    auto read = [](const PgRow& r) {
+      return AdminInvite{r.Text(0), TenantId{r.Int(1)}, r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.OptionalText(6)};
+    };
+    auto consumed = QueryOne<AdminInvite>(
+        db_,
+        "UPDATE admin_invites i SET used = ?2 FROM tenants n WHERE n.id = i.tenant_id AND i.hash = ?1 AND "
+        "i.used IS NULL RETURNING i.id, i.tenant_id, n.name, i.created_by, i.created, i.expires, NULL::text",
+        Params({pq::Text(hash), pq::Text(now)}), read);
+    if (!consumed || *consumed) return consumed;
+    return QueryOne<AdminInvite>(
+        db_,
+        "SELECT i.id, i.tenant_id, n.name, i.created_by, i.created, i.expires, i.used FROM admin_invites i "
+        "JOIN tenants n ON n.id = i.tenant_id WHERE i.hash = ?1",
+        Params({pq::Text(hash)}), read);
   }
 
  private:
@@ -1332,6 +1461,48 @@ class PostgresStore final : public Store {
           [](const PgRow& r) {
             return AuditEntry{r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
           });
+    });
+  }
+
+  Result<std::optional<AdminAccount>> FindAdminAccount(const std::string& name) override {
+    return Read([&](Connection& db) {
+      return QueryOne<AdminAccount>(
+          db, std::string("SELECT ") + kAdminAccountColumns + kAdminAccountFrom + "WHERE lower(a.name) = lower(?1)",
+          Params({pq::Text(name)}), [](const PgRow& r) { return ReadAdminAccount(r); });
+    });
+  }
+
+  Result<std::vector<AdminAccount>> ListAdminAccounts(std::optional<TenantId> tenant) override {
+    return Read([&](Connection& db) {
+      return Query<AdminAccount>(
+          db,
+          std::string("SELECT ") + kAdminAccountColumns + kAdminAccountFrom +
+              "WHERE ?1 IS NULL OR a.tenant_id = ?1 ORDER BY a.created COLLATE \"C\", a.id COLLATE \"C\"",
+          Params({pq::OptionalInt(tenant ? std::optional<int64_t>(tenant->value) : std::nullopt)}),
+          [](const PgRow& r) { return ReadAdminAccount(r); });
+    });
+  }
+
+  Result<std::optional<AdminCredentialMatch>> FindAdminCredentialByHash(const std::string& hash) override {
+    return Read([&](Connection& db) {
+      return QueryOne<AdminCredentialMatch>(
+          db,
+          std::string("SELECT ") + kAdminCredentialColumns + ", " + kAdminAccountColumns +
+              " FROM admin_credentials c JOIN admin_accounts a ON a.id = c.account_id "
+              "LEFT JOIN tenants n ON n.id = a.tenant_id WHERE c.hash = ?1",
+          Params({pq::Text(hash)}),
+          [](const PgRow& r) { return AdminCredentialMatch{ReadAdminCredential(r), ReadAdminAccount(r, 9)}; });
+    });
+  }
+
+  Result<std::vector<AdminCredential>> ListAdminKeys(const std::string& account_id) override {
+    return Read([&](Connection& db) {
+      return Query<AdminCredential>(
+          db,
+          std::string("SELECT ") + kAdminCredentialColumns +
+              " FROM admin_credentials c WHERE c.account_id = ?1 AND c.kind = 'key' "
+              "ORDER BY c.created COLLATE \"C\", c.id COLLATE \"C\"",
+          Params({pq::Text(account_id)}), ReadAdminCredential<PgRow>);
     });
   }
 

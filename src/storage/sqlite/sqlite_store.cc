@@ -254,6 +254,44 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_tenant ON audit(lower(tenant_name), seq);
 )sql",
+    // 10: the admin API's accounts (operators, tenant admins), their sessions and keys, invitations.
+    R"sql(
+CREATE TABLE admin_accounts (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('operator', 'tenant_admin')),
+  tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+  password_hash TEXT NOT NULL,
+  created TEXT NOT NULL,
+  CHECK ((role = 'operator') = (tenant_id IS NULL))
+);
+CREATE UNIQUE INDEX admin_accounts_name ON admin_accounts(lower(name));
+CREATE INDEX admin_accounts_tenant ON admin_accounts(tenant_id);
+CREATE TABLE admin_credentials (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('session', 'key')),
+  account_id TEXT NOT NULL REFERENCES admin_accounts(id) ON DELETE CASCADE,
+  label TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT,
+  last_used TEXT,
+  revoked TEXT
+);
+CREATE INDEX admin_credentials_account ON admin_credentials(account_id);
+CREATE INDEX admin_credentials_expires ON admin_credentials(expires) WHERE kind = 'session';
+CREATE TABLE admin_invites (
+  hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  created_by TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  used TEXT
+) WITHOUT ROWID;
+CREATE INDEX admin_invites_tenant ON admin_invites(tenant_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -762,6 +800,111 @@ class SqliteWriteTxn final : public WriteTxn {
     s->Bind(1, e.time).Bind(2, e.actor).Bind(3, e.source).Bind(4, e.action).Bind(5, e.tenant_name);
     s->Bind(6, e.target).Bind(7, e.detail.empty() ? std::string("{}") : e.detail);
     return s->Run();
+  }
+
+  Result<void> InsertAdminAccount(const AdminAccount& account) override {
+    auto s = db_.Prepare(
+        "INSERT INTO admin_accounts (id, name, role, tenant_id, password_hash, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, account.id).Bind(2, account.name).Bind(3, account.role);
+    if (account.tenant) s->Bind(4, account.tenant->value);
+    else s->BindNull(4);
+    s->Bind(5, account.password_hash).Bind(6, account.created);
+    auto done = s->Run();
+    if (!done && done.error().type == ErrorType::kConflict) {
+      return Fail(ErrorType::kUniqueness, "the admin account name '" + account.name + "' is taken");
+    }
+    return done;
+  }
+
+  Result<bool> DeleteAdminAccount(const std::string& account_id) override {
+    auto s = db_.Prepare("DELETE FROM admin_accounts WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, account_id);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<bool> SetAdminPassword(const std::string& account_id, const std::string& password_hash,
+                                const std::string& when) override {
+    auto s = db_.Prepare("UPDATE admin_accounts SET password_hash = ?2 WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, account_id).Bind(2, password_hash);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    if (db_.Changes() == 0) return false;
+    auto revoke = db_.Prepare(
+        "UPDATE admin_credentials SET revoked = ?2 WHERE account_id = ?1 AND kind = 'session' AND revoked IS NULL");
+    if (!revoke) return std::unexpected(revoke.error());
+    revoke->Bind(1, account_id).Bind(2, when);
+    if (auto r = revoke->Run(); !r) return std::unexpected(r.error());
+    return true;
+  }
+
+  Result<void> InsertAdminCredential(const AdminCredential& c, const std::string& hash) override {
+    auto purge = db_.Prepare(
+        "DELETE FROM admin_credentials WHERE rowid IN (SELECT rowid FROM admin_credentials "
+        "WHERE kind = 'session' AND expires < ?1 LIMIT 200)");
+    if (!purge) return std::unexpected(purge.error());
+    purge->Bind(1, c.created);
+    if (auto r = purge->Run(); !r) return r;
+    auto s = db_.Prepare(
+        "INSERT INTO admin_credentials (id, hash, kind, account_id, label, csrf, created, expires) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, c.id).Bind(2, hash).Bind(3, c.kind).Bind(4, c.account_id).Bind(5, c.label).Bind(6, c.csrf);
+    s->Bind(7, c.created);
+    if (c.expires) s->Bind(8, *c.expires);
+    else s->BindNull(8);
+    return s->Run();
+  }
+
+  Result<bool> RevokeAdminCredential(const std::string& account_id, const std::string& credential_id,
+                                     const std::string& when) override {
+    auto s = db_.Prepare(
+        "UPDATE admin_credentials SET revoked = ?3 WHERE id = ?2 AND account_id = ?1 AND revoked IS NULL");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, account_id).Bind(2, credential_id).Bind(3, when);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<void> TouchAdminCredential(const std::string& credential_id, const std::string& when) override {
+    auto s = db_.Prepare("UPDATE admin_credentials SET last_used = ?2 WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, credential_id).Bind(2, when);
+    return s->Run();
+  }
+
+  Result<void> InsertAdminInvite(const AdminInvite& invite, const std::string& hash) override {
+    auto purge = db_.Prepare("DELETE FROM admin_invites WHERE expires < ?1");
+    if (!purge) return std::unexpected(purge.error());
+    purge->Bind(1, invite.created);
+    if (auto r = purge->Run(); !r) return r;
+    auto s = db_.Prepare(
+        "INSERT INTO admin_invites (hash, id, tenant_id, created_by, created, expires) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, hash).Bind(2, invite.id).Bind(3, invite.tenant.value).Bind(4, invite.created_by);
+    s->Bind(5, invite.created).Bind(6, invite.expires);
+    return s->Run();
+  }
+
+  Result<std::optional<AdminInvite>> ConsumeAdminInvite(const std::string& hash, const std::string& now) override {
+    auto found = QueryOne<AdminInvite>(
+        db_,
+        "SELECT i.id, i.tenant_id, n.name, i.created_by, i.created, i.expires, i.used FROM admin_invites i "
+        "JOIN tenants n ON n.id = i.tenant_id WHERE i.hash = ?1",
+        [&](Statement& s) { s.Bind(1, hash); },
+        [](const Statement& s) {
+          return AdminInvite{s.Text(0), TenantId{s.Int(1)}, s.Text(2), s.Text(3),
+                             s.Text(4), s.Text(5),          s.OptionalText(6)};
+        });
+    if (!found || !*found || (*found)->used) return found;
+    if (auto r = MarkUsed("UPDATE admin_invites SET used = ?2 WHERE hash = ?1", hash, now); !r) {
+      return std::unexpected(r.error());
+    }
+    return found;
   }
 
   Result<void> RevokeOAuthFamily(const std::string& family, const std::string& when) override {
@@ -1369,6 +1512,48 @@ class SqliteStore final : public Store {
           return AuditEntry{s.Int(0),  s.Text(1), s.Text(2), s.Text(3),
                             s.Text(4), s.Text(5), s.Text(6), s.Text(7)};
         });
+  }
+
+  Result<std::optional<AdminAccount>> FindAdminAccount(const std::string& name) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return QueryOne<AdminAccount>(
+        *db->connection, std::string("SELECT ") + kAdminAccountColumns + kAdminAccountFrom + "WHERE lower(a.name) = lower(?1)",
+        [&](Statement& s) { s.Bind(1, name); }, [](const Statement& s) { return ReadAdminAccount(s); });
+  }
+
+  Result<std::vector<AdminAccount>> ListAdminAccounts(std::optional<TenantId> tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    std::string sql = std::string("SELECT ") + kAdminAccountColumns + kAdminAccountFrom +
+                      (tenant ? "WHERE a.tenant_id = ?1 " : "") + "ORDER BY a.created, a.id";
+    return Query<AdminAccount>(
+        *db->connection, sql, [&](Statement& s) { if (tenant) s.Bind(1, tenant->value); },
+        [](const Statement& s) { return ReadAdminAccount(s); });
+  }
+
+  Result<std::optional<AdminCredentialMatch>> FindAdminCredentialByHash(const std::string& hash) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return QueryOne<AdminCredentialMatch>(
+        *db->connection,
+        std::string("SELECT ") + kAdminCredentialColumns + ", " + kAdminAccountColumns +
+            " FROM admin_credentials c JOIN admin_accounts a ON a.id = c.account_id "
+            "LEFT JOIN tenants n ON n.id = a.tenant_id WHERE c.hash = ?1",
+        [&](Statement& s) { s.Bind(1, hash); },
+        [](const Statement& s) {
+          return AdminCredentialMatch{ReadAdminCredential(s), ReadAdminAccount(s, 9)};
+        });
+  }
+
+  Result<std::vector<AdminCredential>> ListAdminKeys(const std::string& account_id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<AdminCredential>(
+        *db->connection,
+        std::string("SELECT ") + kAdminCredentialColumns +
+            " FROM admin_credentials c WHERE c.account_id = ?1 AND c.kind = 'key' ORDER BY c.created, c.id",
+        [&](Statement& s) { s.Bind(1, account_id); }, ReadAdminCredential<Statement>);
   }
 
   Result<std::optional<OAuthTokenRecord>> FindOAuthTokenByHash(const std::string& hash) override {
