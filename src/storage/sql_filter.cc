@@ -94,6 +94,17 @@ class Spelling {
     return fmt::format("instr({}, {})", haystack, needle);
   }
 
+  // Whether case folding of bound text happens in SQL (lower(?)), as the column's does.
+  bool FoldsInSql() const { return pg_; }
+
+  // `key = value` written as the engine's index on `key` is defined. PostgreSQL's B-tree entries
+  // are limited to about 2.7 kB, so its indexes on text a client chooses (userName, displayName,
+  // externalId, email values) hold md5(text) and the exact comparison rechecks.
+  std::string IndexedEquals(const std::string& key, const std::string& value) const {
+    if (!pg_) return fmt::format("{} = {}", key, value);
+    return fmt::format("md5({0}) = md5({1}) AND {0} = {1}", key, value);
+  }
+
   // Text compared or sorted by byte order on every engine (SQLite's BINARY collation), whatever
   // collation the PostgreSQL database was created with.
   std::string ByteOrder(const std::string& text) const { return pg_ ? "(" + text + ") COLLATE \"C\"" : text; }
@@ -161,6 +172,13 @@ class Translator {
   std::string Bind(SqlParam value) {
     params_.push_back(std::move(value));
     return "?" + std::to_string(next_param_++);
+  }
+
+  // `text` bound for comparing with lower(column): folded as the engine's lower() folds the column
+  // (SQLite: ASCII only, done here; PostgreSQL: by its locale, so in SQL).
+  std::string BindFolded(const std::string& text) {
+    if (sql_.FoldsInSql()) return "lower(" + Bind(text) + ")";
+    return Bind(core::ToLower(text));
   }
 
   Result<std::string> Node(const core::Logical& node, Scope scope, const core::ResolvedAttr* outer,
@@ -245,9 +263,8 @@ class Translator {
 
   // Users with an email of this value (any case), through the emails index. ?1 is the tenant.
   std::string EmailIndexCondition(const std::string& email) {
-    return fmt::format(
-        "r.seq IN (SELECT e.resource_seq FROM resource_emails e WHERE e.tenant_id = ?1 AND e.value_lower = lower({}))",
-        Bind(email));
+    return fmt::format("r.seq IN (SELECT e.resource_seq FROM resource_emails e WHERE e.tenant_id = ?1 AND {})",
+                       sql_.IndexedEquals("e.value_lower", Bind(core::ToLower(email))));
   }
 
   bool IsMembers(const core::ResolvedAttr& r) const {
@@ -290,17 +307,27 @@ class Translator {
     if (!resolved->in_extension) {
       // Columns the database indexes or computes.
       if (core::IEquals(top, "id")) return Operator("r.id", leaf, op, value, path);
-      if (core::IEquals(top, "externalId")) return Operator("r.external_id", leaf, op, value, path);
+      bool string_eq = op == CompareOp::kEq && value && value->is_string();
+      if (core::IEquals(top, "externalId")) {
+        if (string_eq && leaf.case_exact) {
+          return FalseWhenNull(sql_.IndexedEquals("r.external_id", Bind(value->get<std::string>())));
+        }
+        return Operator("r.external_id", leaf, op, value, path);
+      }
       if (kind_ == Kind::kUser && core::IEquals(top, "userName")) {
         // Written exactly as the partial unique index is defined, so the planner can use it.
-        if (op == CompareOp::kEq && value && value->is_string() && !leaf.case_exact) {
-          return FalseWhenNull(fmt::format("r.user_name IS NOT NULL AND lower(r.user_name) = {}",
-                                           Bind(core::ToLower(value->get_ref<const std::string&>()))));
+        if (string_eq && !leaf.case_exact) {
+          return FalseWhenNull("r.user_name IS NOT NULL AND " +
+                               sql_.IndexedEquals("lower(r.user_name)", BindFolded(value->get<std::string>())));
         }
         return Operator("r.user_name", leaf, op, value, path);
       }
-      if (kind_ == Kind::kGroup && core::IEquals(top, "displayName"))
+      if (kind_ == Kind::kGroup && core::IEquals(top, "displayName")) {
+        if (string_eq && !leaf.case_exact) {
+          return FalseWhenNull(sql_.IndexedEquals("lower(r.display_name)", BindFolded(value->get<std::string>())));
+        }
         return Operator("r.display_name", leaf, op, value, path);
+      }
       if (core::IEquals(top, "meta")) {
         if (!resolved->sub) return Fail(ErrorType::kInvalidFilter, "Filter on 'meta' needs a sub-attribute");
         const std::string& sub = resolved->sub->name;
@@ -409,7 +436,7 @@ class Translator {
     const std::string& text = value->get_ref<const std::string&>();
     bool exact = attr.case_exact || attr.type == AttrType::kDateTime || attr.type == AttrType::kBinary;
     std::string col = exact ? column : "lower(" + column + ")";
-    std::string p = Bind(exact ? text : core::ToLower(text));
+    std::string p = exact ? Bind(text) : BindFolded(text);
     switch (*op) {
       case CompareOp::kEq: return FalseWhenNull(fmt::format("{} = {}", col, p));
       case CompareOp::kNe: return fmt::format("COALESCE({} <> {}, {})", col, p, sql_.True());

@@ -33,7 +33,10 @@ namespace pq = postgres;
 
 // Schema versions, applied in order, one transaction each. Never edit a shipped entry: append.
 // Timestamps are RFC 3339 text (they sort as written, as on SQLite); `doc` is the stored document
-// as jsonb, generated from `body` (which is kept as text: responses serve it as written).
+// as jsonb, generated from `body` (which is kept as text: responses serve it as written). Indexes
+// on text a client chooses (userName, displayName, externalId, emails, ids in request paths) hold
+// md5 of it: a B-tree entry is limited to about 2.7 kB, and a long userName must not be a 500.
+// Queries write md5(x) = md5(?) AND x = ? to use them (sql_filter's IndexedEquals).
 constexpr const char* kMigrations[] = {
     // 1: everything SQLite's schema versions 1-9 hold.
     R"sql(
@@ -73,11 +76,11 @@ CREATE TABLE resources (
   version BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX resources_id ON resources(tenant_id, kind, id);
-CREATE UNIQUE INDEX resources_user_name ON resources(tenant_id, kind, lower(user_name)) WHERE user_name IS NOT NULL;
-CREATE UNIQUE INDEX resources_group_name ON resources(tenant_id, lower(display_name))
+CREATE UNIQUE INDEX resources_user_name ON resources(tenant_id, kind, md5(lower(user_name)))
+  WHERE user_name IS NOT NULL;
+CREATE UNIQUE INDEX resources_group_name ON resources(tenant_id, md5(lower(display_name)))
   WHERE kind = 2 AND display_name IS NOT NULL;
-CREATE INDEX resources_external_id ON resources(tenant_id, kind, external_id) WHERE external_id IS NOT NULL;
-CREATE INDEX resources_display_name ON resources(tenant_id, kind, lower(display_name));
+CREATE INDEX resources_external_id ON resources(tenant_id, kind, md5(external_id)) WHERE external_id IS NOT NULL;
 CREATE INDEX resources_last_modified ON resources(tenant_id, kind, last_modified);
 CREATE INDEX resources_tenant_kind ON resources(tenant_id, kind, seq);
 
@@ -86,7 +89,7 @@ CREATE TABLE resource_emails (
   tenant_id BIGINT NOT NULL,
   value_lower TEXT NOT NULL
 );
-CREATE INDEX resource_emails_value ON resource_emails(tenant_id, value_lower);
+CREATE INDEX resource_emails_value ON resource_emails(tenant_id, md5(value_lower));
 CREATE INDEX resource_emails_seq ON resource_emails(resource_seq);
 
 CREATE TABLE memberships (
@@ -182,7 +185,7 @@ CREATE TABLE journal (
   note TEXT NOT NULL
 );
 CREATE INDEX journal_tenant ON journal(tenant_id, seq);
-CREATE INDEX journal_resource ON journal(tenant_id, resource_id, seq) WHERE resource_id IS NOT NULL;
+CREATE INDEX journal_resource ON journal(tenant_id, md5(resource_id), seq) WHERE resource_id IS NOT NULL;
 
 CREATE TABLE logins (
   tenant_id BIGINT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
@@ -348,10 +351,38 @@ class PgWriteTxn final : public WriteTxn {
  public:
   explicit PgWriteTxn(Connection& db) : db_(db) {}
 
-  // Rolling back to a savepoint also releases the advisory locks taken since: the writer keeps
-  // what was held before each job and puts it back when the job is rolled back.
-  std::set<int64_t> HeldEventLocks() const { return event_lock_taken_; }
-  void RestoreEventLocks(std::set<int64_t> held) { event_lock_taken_ = std::move(held); }
+  // The events appended so far wait here until FlushEvents; a job rolled back to its savepoint
+  // takes its own back out with DropEventsFrom(the count before it ran).
+  size_t PendingEvents() const { return pending_events_.size(); }
+  void DropEventsFrom(size_t count) { pending_events_.resize(std::min(count, pending_events_.size())); }
+
+  // Writes the pending events, just before COMMIT. A tenant's events are numbered in commit order:
+  // the tenant's advisory lock, held from here until this transaction ends, makes the next
+  // transaction take its sequence numbers only after this one is visible, so a feed reader that
+  // resumes after the last seq it saw never skips a later commit. Taking the locks last, in tenant
+  // order, keeps them out of deadlocks: a transaction holding one waits for nothing but its commit.
+  Result<void> FlushEvents() {
+    std::set<int64_t> tenants;
+    for (const auto& [tenant, event] : pending_events_) tenants.insert(tenant.value);
+    for (int64_t tenant : tenants) {
+      auto lock = Execute(db_, "SELECT pg_advisory_xact_lock(?1::int, ?2::int)",
+                          Params({pq::Int(kEventLock), pq::Int(tenant)}));
+      if (!lock) return std::unexpected(lock.error());
+    }
+    for (const auto& [tenant, event] : pending_events_) {
+      if (auto r = Execute(db_,
+                           "INSERT INTO events (tenant_id, id, type, time, kind, resource_id, body) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           Params({pq::Int(tenant.value), pq::Text(event.id), pq::Text(event.type),
+                                   pq::Text(event.time), KindParam(event.kind), pq::Text(event.resource_id),
+                                   pq::Text(event.body)}));
+          !r) {
+        return std::unexpected(r.error());
+      }
+    }
+    pending_events_.clear();
+    return {};
+  }
 
   // Locks the row until the transaction ends: a read-modify-write (PATCH, PUT, membership) of one
   // resource by several instances at once runs one after the other, so `version` never forks.
@@ -551,21 +582,10 @@ class PgWriteTxn final : public WriteTxn {
     return Done(Execute(db_, "UPDATE tokens SET last_used = ?2 WHERE id = ?1", Params({pq::Text(token_id), pq::Text(when)})));
   }
 
-  // A tenant's events are numbered in commit order: the advisory lock, held until this transaction
-  // ends, makes the next transaction of the tenant take its sequence number only after this one is
-  // visible. So a feed reader that resumes after the last seq it saw never skips a later commit.
+  // Kept until the transaction is about to commit (FlushEvents), where it gets its seq.
   Result<void> AppendEvent(TenantId tenant, const EventRow& event) override {
-    if (!event_lock_taken_.contains(tenant.value)) {
-      auto lock = Execute(db_, "SELECT pg_advisory_xact_lock(?1::int, ?2::int)",
-                          Params({pq::Int(kEventLock), pq::Int(tenant.value)}));
-      if (!lock) return std::unexpected(lock.error());
-      event_lock_taken_.insert(tenant.value);
-    }
-    return Done(Execute(db_,
-                        "INSERT INTO events (tenant_id, id, type, time, kind, resource_id, body) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        Params({pq::Int(tenant.value), pq::Text(event.id), pq::Text(event.type), pq::Text(event.time),
-                                KindParam(event.kind), pq::Text(event.resource_id), pq::Text(event.body)})));
+    pending_events_.emplace_back(tenant, event);
+    return {};
   }
 
   Result<void> InsertWebhook(const WebhookRecord& webhook) override {
@@ -936,8 +956,8 @@ class PgWriteTxn final : public WriteTxn {
     if (kind != Kind::kGroup || !row.display_name) return {};
     auto other = QueryOne<std::string>(
         db_,
-        "SELECT id FROM resources WHERE tenant_id = ?1 AND kind = 2 AND lower(display_name) = lower(?2) AND id <> ?3 "
-        "LIMIT 1",
+        "SELECT id FROM resources WHERE tenant_id = ?1 AND kind = 2 AND md5(lower(display_name)) = md5(lower(?2)) "
+        "AND lower(display_name) = lower(?2) AND id <> ?3 LIMIT 1",
         Params({pq::Int(tenant.value), pq::Text(*row.display_name), pq::Text(row.id)}),
         [](const PgRow& r) { return r.Text(0); });
     if (!other) return std::unexpected(other.error());
@@ -1047,7 +1067,7 @@ class PgWriteTxn final : public WriteTxn {
   }
 
   Connection& db_;
-  std::set<int64_t> event_lock_taken_;  // tenants whose event lock this transaction holds
+  std::vector<std::pair<TenantId, EventRow>> pending_events_;  // appended, not yet written
 };
 
 class PostgresStore final : public Store {
@@ -1368,7 +1388,8 @@ class PostgresStore final : public Store {
           db,
           "SELECT seq, tenant_id, time, credential, idp, method, path, query, status, scim_type, detail, duration_ms, "
           "resource_type, resource_id, request_body, events, note FROM journal WHERE tenant_id = ?1 "
-          "AND (?2 IS NULL OR resource_id = ?2) AND (?3 IS NULL OR status >= ?3) AND (?4 IS NULL OR status <= ?4) "
+          "AND (?2 IS NULL OR (md5(resource_id) = md5(?2) AND resource_id = ?2)) AND (?3 IS NULL OR status >= ?3) "
+          "AND (?4 IS NULL OR status <= ?4) "
           "AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) AND (?7 IS NULL OR seq < ?7) "
           "AND (?8 IS NULL OR lower(path || ' ' || query || ' ' || request_body) LIKE ?8 ESCAPE '\\') "
           "ORDER BY seq DESC LIMIT ?9",
@@ -1609,6 +1630,14 @@ class PostgresStore final : public Store {
         (void)db.Exec("ROLLBACK");
         return results;
       }
+      auto flushed = txn.FlushEvents();
+      if (!flushed) {
+        (void)db.Exec("ROLLBACK");
+        for (auto& r : results) {
+          if (r) r = std::unexpected(flushed.error());
+        }
+        return results;
+      }
       if (auto commit = db.Exec("COMMIT"); !commit) {
         (void)db.Exec("ROLLBACK");
         for (auto& r : results) {
@@ -1620,7 +1649,7 @@ class PostgresStore final : public Store {
   }
 
   static Result<void> RunJob(Connection& db, PgWriteTxn& txn, const WriteFn& fn, bool savepoint) {
-    std::set<int64_t> locks_before = txn.HeldEventLocks();
+    size_t events_before = txn.PendingEvents();
     if (savepoint) {
       if (auto r = db.Exec("SAVEPOINT job"); !r) return r;
     }
@@ -1633,7 +1662,7 @@ class PostgresStore final : public Store {
     if (savepoint) {
       if (!result) {
         (void)db.Exec("ROLLBACK TO SAVEPOINT job");
-        txn.RestoreEventLocks(std::move(locks_before));
+        txn.DropEventsFrom(events_before);
       }
       (void)db.Exec("RELEASE SAVEPOINT job");
     }

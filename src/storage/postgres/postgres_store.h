@@ -3,7 +3,7 @@
 // group displayName unique per tenant (unique indexes), read-modify-write of a resource serialised
 // by a row lock (WriteTxn::Get locks the row it reads), membership as rows, OAuth codes and refresh
 // tokens consumed once (UPDATE ... WHERE used IS NULL), a tenant's change events numbered in commit
-// order (an advisory lock per tenant while its events are appended), webhook fan-out serialised per
+// order (a per-tenant advisory lock taken just before COMMIT), webhook fan-out serialised per
 // webhook (the webhook row is locked).
 //
 // Threads: every method is thread-safe. Reads run on the caller's thread on a pooled connection.
@@ -29,7 +29,7 @@ namespace scim::storage {
 struct PostgresOptions {
   std::string url;               // postgres://user:password@host:port/database?sslmode=...
   size_t read_connections = 8;   // at most this many reads at once; more wait (up to 5 s)
-  size_t writers = 4;            // writer threads, one connection each
+  size_t writers = 1;            // writer threads, one connection each (decisions/0009)
   size_t max_batch = 32;         // writes per transaction (each in a savepoint when > 1)
 };
 
