@@ -2,6 +2,13 @@
 
 Used by every tests/e2e/test_*.py. The binary comes from $SCIMD_BINARY (ctest sets it).
 Only the Python standard library is used, so the suite runs on a fresh Debian machine.
+
+With SCIMD_E2E_POSTGRES set to a PostgreSQL server's URL, every data directory the suite makes gets
+a fresh database of its own on that server (made and dropped with psql) and scimd runs with
+storage = that database: the same tests, on the other engine. Tests about SQLite's file (backup,
+restore, reading the file) skip themselves then (ON_POSTGRES). ctest runs the suite both ways:
+e2e.NAME on SQLite, e2e_pg.NAME with SCIMD_E2E_POSTGRES=on, which means the server
+SCIMD_TEST_POSTGRES names (skipped without one, except in CI).
 """
 from __future__ import annotations
 
@@ -21,6 +28,46 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 BINARY = os.environ.get("SCIMD_BINARY", os.path.join(os.path.dirname(__file__), "../../build/asan/scimd"))
+POSTGRES_SERVER = os.environ.get("SCIMD_E2E_POSTGRES", "")
+if POSTGRES_SERVER == "on":
+    POSTGRES_SERVER = os.environ.get("SCIMD_TEST_POSTGRES", "")
+    if not POSTGRES_SERVER:  # ctest skips e2e_pg without it, except in CI
+        raise RuntimeError("SCIMD_E2E_POSTGRES=on needs SCIMD_TEST_POSTGRES (tools/pg-test-cluster start prints it)")
+ON_POSTGRES = bool(POSTGRES_SERVER)
+_postgres_databases: dict[str, str] = {}  # data directory -> its database's URL
+
+
+def _psql(url: str, sql: str) -> None:
+    result = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise AssertionError(f"psql {sql!r}: {result.stderr}")
+
+
+def cli_env(data_dir: str) -> dict:
+    """The environment for running the binary directly on `data_dir` (its database, on PostgreSQL)."""
+    return {**os.environ, **storage_env(data_dir)}
+
+
+def storage_env(data_dir: str) -> dict:
+    """SCIMD_STORAGE for `data_dir` when the suite runs on PostgreSQL (a database per data directory,
+    made on first use), else nothing."""
+    if not POSTGRES_SERVER or "SCIMD_STORAGE" in os.environ:
+        return {}
+    key = os.path.realpath(data_dir)
+    if key not in _postgres_databases:
+        name = "scimd_e2e_" + os.urandom(6).hex()
+        _psql(POSTGRES_SERVER, f"CREATE DATABASE {name}")
+        scheme, rest = POSTGRES_SERVER.split("://", 1)
+        authority = rest.split("/", 1)[0].split("?", 1)[0]
+        _postgres_databases[key] = f"{scheme}://{authority}/{name}"
+    return {"SCIMD_STORAGE": _postgres_databases[key]}
+
+
+def drop_storage(data_dir: str) -> None:
+    url = _postgres_databases.pop(os.path.realpath(data_dir), None)
+    if url:
+        _psql(POSTGRES_SERVER, f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -34,7 +81,7 @@ def run_cli(*args: str, data_dir: str, check: bool = False, env: dict | None = N
     """Runs `scimd ARGS --data DATA_DIR` (with `input` on standard input, else none) and returns the
     completed process (text mode)."""
     cmd = [BINARY, *args, "--data", data_dir]
-    full_env = dict(os.environ, **(env or {}))
+    full_env = {**os.environ, **storage_env(data_dir), **(env or {})}
     stdin = subprocess.DEVNULL if input is None else None
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=full_env, stdin=stdin, input=input)
     if check and result.returncode != 0:
@@ -148,7 +195,8 @@ class Server:
         self.demo_token = None
         cmd = [BINARY, "serve", "--listen", "127.0.0.1:0", "--data", self.data_dir, *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     stdin=subprocess.DEVNULL, env=dict(os.environ, **self.env))
+                                     stdin=subprocess.DEVNULL,
+                                     env={**os.environ, **storage_env(self.data_dir), **self.env})
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._listening.wait(timeout):
             self.proc.kill()
@@ -224,6 +272,7 @@ class Server:
             if self.proc.stdout:
                 self.proc.stdout.close()
         if self._own_dir:
+            drop_storage(self.data_dir)
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 

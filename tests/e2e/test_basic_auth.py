@@ -7,7 +7,7 @@ import base64
 import subprocess
 import unittest
 
-from harness import BINARY, ServerTestCase, new_user, wait_until
+from harness import BINARY, ServerTestCase, cli_env, new_user, wait_until
 
 PASSWORD = "correct-horse-battery"
 
@@ -19,7 +19,8 @@ def basic(username: str, password: str) -> str:
 class BasicAuth(ServerTestCase):
     def login_set(self, tenant: str, username: str, password: str) -> subprocess.CompletedProcess:
         return subprocess.run([BINARY, "login", "set", tenant, username, "--data", self.server.data_dir],
-                              input=password + "\n", capture_output=True, text=True, timeout=60)
+                              input=password + "\n", capture_output=True, text=True, timeout=60,
+                              env=cli_env(self.server.data_dir))
 
     def basic_client(self, username: str, password: str, prefix: str = "/scim/v2/demo"):
         return self.server.client(basic(username, password), prefix=prefix, scheme="Basic ")
@@ -88,7 +89,8 @@ class BasicAuth(ServerTestCase):
             self.assertEqual(result.returncode, 2, result.stderr)
             self.assertIn(word, result.stderr)
         empty = subprocess.run([BINARY, "login", "set", "demo", "someone", "--data", self.server.data_dir],
-                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                               env=cli_env(self.server.data_dir))
         self.assertEqual(empty.returncode, 2)
         self.assertIn("standard input", empty.stderr)
         self.assertEqual(self.login_set("nope", "someone", PASSWORD).returncode, 3)

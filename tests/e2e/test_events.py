@@ -8,7 +8,8 @@ import threading
 import time
 import unittest
 
-from harness import (BINARY, ENTERPRISE, GROUP_SCHEMA, ServerTestCase, new_user, patch_op, q, wait_until)
+from harness import (BINARY, ENTERPRISE, GROUP_SCHEMA, ServerTestCase, cli_env, new_user, patch_op, q,
+                     wait_until)
 
 
 class EventsTest(ServerTestCase):
@@ -254,7 +255,8 @@ class EventsTest(ServerTestCase):
     def test_events_tail_prints_and_follows(self):
         self.create_user("tail1@example.com")
         tail = subprocess.Popen([BINARY, "events", "tail", "demo", "--after", self.cursor, "--data", self.server.data_dir],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                                env=cli_env(self.server.data_dir))
         try:
             lines: list[dict] = []
 
