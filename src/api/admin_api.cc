@@ -10,6 +10,7 @@
 #include "auth/crypto.h"
 #include "core/json.h"
 #include "core/tenant_settings.h"
+#include "directory/tenant_schemas.h"
 
 namespace scim::api {
 namespace {
@@ -22,6 +23,7 @@ constexpr std::string_view kPrefix = "/api/v1/admin";
 constexpr std::string_view kSessionCookie = "scimd_admin";
 constexpr int64_t kDefaultAuditLimit = 100;
 constexpr int64_t kMaxAuditLimit = 1000;
+constexpr int64_t kMaxUnmappedScan = 100000;  // resources the unmapped report looks at
 
 http::Response Error(const core::Error& error) { return ErrorResponse(error); }
 
@@ -81,9 +83,9 @@ Json TenantJson(const storage::Tenant& t) {
   return {{"name", t.name}, {"created", t.created}, {"settings", settings}};
 }
 
-// The request's JSON object body (an empty body is {}). Bodies must be application/json: a
-// cross-site HTML form cannot send that without the browser asking first.
-Result<Json> AnyObjectBody(const http::Request& request) {
+// The request's JSON body (an empty body is {}). Bodies must be application/json: a cross-site
+// HTML form cannot send that without the browser asking first.
+Result<Json> JsonBody(const http::Request& request) {
   if (request.body.empty()) return Json::object();
   std::string_view type = request.Header("Content-Type");
   type = type.substr(0, type.find(';'));
@@ -91,7 +93,12 @@ Result<Json> AnyObjectBody(const http::Request& request) {
   if (!core::IEquals(type, "application/json")) {
     return core::Fail(ErrorType::kUnsupportedMediaType, "Send the body as application/json");
   }
-  auto json = core::ParseJson(request.body);
+  return core::ParseJson(request.body);
+}
+
+// JsonBody, which must be an object.
+Result<Json> AnyObjectBody(const http::Request& request) {
+  auto json = JsonBody(request);
   if (!json) return json;
   if (!json->is_object()) return core::Fail(ErrorType::kInvalidSyntax, "The body must be a JSON object");
   return json;
@@ -375,7 +382,8 @@ struct AdminApi::Impl {
       return NoContent(204);
     }
     const std::string& area = s[2];
-    bool operator_only = area == "settings" || area == "admins" || area == "invites";
+    bool operator_only = area == "settings" || area == "admins" || area == "invites" || area == "schemas" ||
+                         area == "unmapped";
     if (operator_only && !call.principal.IsOperator()) return Forbidden();
     if (area == "settings" && s.size() == 3) return Settings(call, tenant);
     if (area == "tokens") return Tokens(call, tenant);
@@ -386,6 +394,15 @@ struct AdminApi::Impl {
       return Audit(call.request.query, tenant.name);
     }
     if (area == "admins") return TenantAdmins(call, tenant);
+    if (area == "schemas") return Schemas(call, tenant);
+    if (area == "unmapped" && s.size() == 3) {
+      if (!get) return MethodNotAllowed("GET");
+      auto report = directory::UnmappedReport(store, tenant.id, kMaxUnmappedScan);
+      if (!report) return Error(report.error());
+      Json list = Json::array();
+      for (const auto& attribute : *report) list.push_back({{"name", attribute.name}, {"resources", attribute.resources}});
+      return Ok({{"attributes", list}});
+    }
     if (area == "invites" && s.size() == 3) {
       if (method != "POST") return MethodNotAllowed("POST");
       auto body = ObjectBody(call.request, {"days"});
@@ -400,6 +417,43 @@ struct AdminApi::Impl {
                       {"code", invite->code},  // shown this once
                       {"accept_path", std::string(kPrefix) + "/invites/" + invite->code + "/accept"},
                       {"expires", invite->record.expires}});
+    }
+    return Error({ErrorType::kNotFound, "No such endpoint; see docs/admin-api.md"});
+  }
+
+  // GET: the tenant's schemas; POST: apply a schema file (one Schema object or an array of them);
+  // DELETE /schemas/{urn}: remove one.
+  http::Response Schemas(Call& call, const storage::Tenant& tenant) {
+    const auto& s = call.segments;
+    const std::string& method = call.request.method;
+    auto answer = [](const directory::SchemaChange& change) {
+      return Ok({{"urns", change.urns}, {"documents_rewritten", change.documents_rewritten}});
+    };
+    if (s.size() == 3) {
+      if (!Changes(method)) {
+        auto schemas = store.TenantSchemas(tenant.id);
+        if (!schemas) return Error(schemas.error());
+        Json list = Json::array();
+        for (const auto& schema : *schemas) {
+          auto definition = core::ParseJson(schema.definition);
+          list.push_back({{"urn", schema.urn},
+                          {"updated", schema.updated},
+                          {"definition", definition ? *definition : Json(nullptr)}});
+        }
+        return Ok({{"schemas", list}});
+      }
+      if (method != "POST") return MethodNotAllowed("GET, POST");
+      auto file = JsonBody(call.request);
+      if (!file) return Error(file.error());
+      auto applied = directory::ApplySchemas(store, tenant, *file, call.actor);
+      if (!applied) return Error(applied.error());
+      return answer(*applied);
+    }
+    if (s.size() == 4) {
+      if (method != "DELETE") return MethodNotAllowed("DELETE");
+      auto removed = directory::RemoveSchema(store, tenant, s[3], call.actor);
+      if (!removed) return Error(removed.error());
+      return answer(*removed);
     }
     return Error({ErrorType::kNotFound, "No such endpoint; see docs/admin-api.md"});
   }

@@ -21,6 +21,7 @@
 #include "core/quirks.h"
 #include "core/redact.h"
 #include "core/tenant_settings.h"
+#include "directory/tenant_schemas.h"
 #include "core/time.h"
 #include "core/validate.h"
 #include "events/event.h"
@@ -54,6 +55,18 @@ struct Call {
   std::optional<core::Error> error;                 // what the request was refused with
   std::optional<std::pair<Kind, std::string>> resource;  // the resource it named or created
   std::vector<std::string> event_ids;               // the events it committed
+
+  // The schemas this tenant's documents are read and written with (directory/tenant_schemas.h).
+  std::shared_ptr<const core::SchemaRegistry> registry;
+  const core::ResourceType* user_type = nullptr;
+  const core::ResourceType* group_type = nullptr;
+  void UseRegistry(std::shared_ptr<const core::SchemaRegistry> tenant_registry) {
+    registry = std::move(tenant_registry);
+    user_type = registry->FindResourceType("User");
+    group_type = registry->FindResourceType("Group");
+  }
+  const core::ResourceType& TypeOf(Kind kind) const { return kind == Kind::kUser ? *user_type : *group_type; }
+  storage::ListScope Scope(Kind kind) const { return {kind, &TypeOf(kind)}; }
 
   // The log a write's attempt reads through: a retried attempt (after a concurrent change) reads
   // the same request again, so only the first records into `quirks`.
@@ -155,8 +168,7 @@ struct ScimApi::Impl {
   std::atomic<bool> ready{true};
   auth::Authenticator authenticator;
   RateLimiter rate_limiter;
-  const core::ResourceType* user_type;
-  const core::ResourceType* group_type;
+  directory::RegistryCache registries;
 
   Impl(storage::Store& s, std::shared_ptr<const core::SchemaRegistry> r, ApiOptions o, std::function<void()> c,
        Journal* j)
@@ -166,13 +178,8 @@ struct ScimApi::Impl {
         events_committed(std::move(c)),
         journal(j),
         authenticator(s, options.login_throttle),
-        rate_limiter(options.rate_limits) {
-    user_type = registry->FindResourceType("User");
-    group_type = registry->FindResourceType("Group");
-  }
-
-  const core::ResourceType& TypeOf(Kind kind) const { return kind == Kind::kUser ? *user_type : *group_type; }
-  storage::ListScope Scope(Kind kind) const { return {kind, &TypeOf(kind)}; }
+        rate_limiter(options.rate_limits),
+        registries(registry) {}
 
   // ---- routing -------------------------------------------------------------------------------
 
@@ -256,6 +263,13 @@ struct ScimApi::Impl {
                                    (admitted.retry_after_seconds == 1 ? " second" : " seconds"),
                                admitted.retry_after_seconds});
     }
+    auto tenant_registry =
+        registries.For(store, call->principal.tenant, call->principal.settings.schema_revision);
+    if (!tenant_registry) {
+      call->request = std::move(request);
+      return ReplyError(call, tenant_registry.error());
+    }
+    call->UseRegistry(std::move(*tenant_registry));
     call->base_url = BaseUrl(request, host_tenant.has_value()) + std::string(kPrefix) +
                      (path_tenant ? "/" + *path_tenant : "");
     call->request = std::move(request);
@@ -317,14 +331,14 @@ struct ScimApi::Impl {
     if (is_users || endpoint == "Groups") {
       Kind kind = is_users ? Kind::kUser : Kind::kGroup;
       if (segments.size() == 1) {
-        if (method == "GET" || method == "HEAD") return ListFromQuery(call, {Scope(kind)});
+        if (method == "GET" || method == "HEAD") return ListFromQuery(call, {call->Scope(kind)});
         if (method == "POST") return Create(call, kind);
         return MethodNotAllowed(call, "GET, POST");
       }
       if (segments.size() == 2) {
         if (segments[1] == ".search") {
           if (method != "POST") return MethodNotAllowed(call, "POST");
-          return Search(call, {Scope(kind)});
+          return Search(call, {call->Scope(kind)});
         }
         const std::string& id = segments[1];
         call->resource = {kind, id};
@@ -339,17 +353,17 @@ struct ScimApi::Impl {
       return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options)));
     } else if (endpoint == "ResourceTypes" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      auto body = RenderResourceTypes(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      auto body = RenderResourceTypes(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
     } else if (endpoint == "Schemas" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      auto body = RenderSchemas(*registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      auto body = RenderSchemas(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
     } else if (endpoint == ".search" && segments.size() == 1) {
       if (method != "POST") return MethodNotAllowed(call, "POST");
-      return Search(call, {Scope(Kind::kUser), Scope(Kind::kGroup)});
+      return Search(call, {call->Scope(Kind::kUser), call->Scope(Kind::kGroup)});
     } else if (endpoint == "Bulk" && segments.size() == 1) {
       if (method != "POST") return MethodNotAllowed(call, "POST");
       return Bulk(call);
@@ -395,6 +409,7 @@ struct ScimApi::Impl {
     if (operation.if_match) call->request.headers.emplace_back("If-Match", *operation.if_match);
     call->request.remote_address = parent->request.remote_address;
     call->principal = parent->principal;
+    call->UseRegistry(parent->registry);
     call->base_url = parent->base_url;
     call->journal = parent->journal;  // each operation is journaled as the request it stands for
     call->now = NowRfc3339();
@@ -444,7 +459,7 @@ struct ScimApi::Impl {
                                    const Projection& projection) {
     auto extras = LoadExtras(call, kind, stored.id, projection);
     if (!extras) return std::unexpected(extras.error());
-    return RenderResource(kind, TypeOf(kind), *registry, stored, *extras, call->base_url, projection);
+    return RenderResource(kind, call->TypeOf(kind), *call->registry, stored, *extras, call->base_url, projection);
   }
 
   void Get(const CallPtr& call, Kind kind, const std::string& id) {
@@ -525,7 +540,7 @@ struct ScimApi::Impl {
     request.start_index = params.start_index;
     request.count = params.count;
     request.cursor = params.cursor;
-    auto page = store.List(call->principal.tenant, scopes, *registry, request);
+    auto page = store.List(call->principal.tenant, scopes, *call->registry, request);
     if (!page) return ReplyError(call, page.error());
 
     Projection projection = MakeProjection(params);
@@ -551,7 +566,7 @@ struct ScimApi::Impl {
       if (resource.kind == Kind::kUser) {
         Extras extras;
         if (next_user < groups->size()) extras.groups = std::move((*groups)[next_user++]);
-        rendered = RenderResource(resource.kind, TypeOf(resource.kind), *registry, resource, extras, call->base_url,
+        rendered = RenderResource(resource.kind, call->TypeOf(resource.kind), *call->registry, resource, extras, call->base_url,
                                   projection);
       } else {
         rendered = RenderStored(call, resource.kind, resource, projection);
@@ -591,7 +606,7 @@ struct ScimApi::Impl {
   // The resource as events carry it: as a plain GET shows it, but without groups or members (a
   // membership change has events of its own).
   std::string EventData(const CallPtr& call, Kind kind, const storage::StoredResource& stored) const {
-    return RenderResource(kind, TypeOf(kind), *registry, stored, Extras{}, call->base_url, Projection({}, {}));
+    return RenderResource(kind, call->TypeOf(kind), *call->registry, stored, Extras{}, call->base_url, Projection({}, {}));
   }
 
   // Appends the event and notes its id in the call (for the journal). Runs in the transaction.
@@ -633,7 +648,8 @@ struct ScimApi::Impl {
     }
     auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return std::unexpected(json.error());
-    return core::NormalizeResource(*json, TypeOf(kind), *registry, context, quirks, options.limits);
+    return core::NormalizeResource(*json, call->TypeOf(kind), *call->registry, context, quirks, options.limits,
+                                   call->principal.settings.keep_unknown_attributes);
   }
 
   bool RejectUnknownMembers(const CallPtr& call) const {
@@ -691,9 +707,15 @@ struct ScimApi::Impl {
     created->data =
         EventData(call, kind, {row->id, kind, row->body, row->created, row->last_modified, row->version});
     auto created_row = std::make_shared<storage::EventRow>(events::BuildEvent("evt_" + auth::NewUuid(), *created));
+    std::optional<std::string> unmapped;
+    if (!normalized->unmapped.empty()) unmapped = core::DumpJson(normalized->unmapped);
     store.Write(
-        [call, tenant, kind, row, members, reject, skipped, created, created_row](storage::WriteTxn& txn) -> Result<void> {
+        [call, tenant, kind, row, members, reject, skipped, created, created_row,
+         unmapped = std::move(unmapped)](storage::WriteTxn& txn) -> Result<void> {
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
+          if (unmapped) {
+            if (auto r = txn.SetUnmapped(tenant, kind, row->id, unmapped); !r) return r;
+          }
           if (auto r = AppendEvent(txn, *call, *created_row); !r) return r;
           if (members && !members->empty()) {
             auto changed = txn.ApplyMemberOps(
@@ -740,7 +762,8 @@ struct ScimApi::Impl {
     }
     auto changes = DescribeChanges(before, normalized->resource, *row);
     CommitChange(call, kind, id, row, std::move(changes), std::move(member_ops), existing->first.version, attempt,
-                 [this, call, kind, id](int next_attempt) { Replace(call, kind, id, next_attempt); });
+                 [this, call, kind, id](int next_attempt) { Replace(call, kind, id, next_attempt); },
+                 std::move(normalized->unmapped));
   }
 
   // The stored resource a PUT or PATCH starts from, and its parsed document. Errors: not found,
@@ -780,23 +803,46 @@ struct ScimApi::Impl {
     auto existing = LoadForChange(call, kind, id);
     if (!existing) return ReplyError(call, existing.error());
     const Json& document = existing->second;
-    auto patched = core::ApplyPatch(document, *ops, TypeOf(kind), *registry, quirks, options.limits);
+    auto patched = core::ApplyPatch(document, *ops, call->TypeOf(kind), *call->registry, quirks, options.limits);
     if (!patched) return ReplyError(call, patched.error());
 
     std::shared_ptr<storage::ResourceRow> row;
     std::vector<core::AttributeChange> changes;
+    Json unmapped = Json::object();
     if (patched->changed) {
-      auto normalized = core::NormalizeResource(patched->resource, TypeOf(kind), *registry,
-                                                core::WriteContext::kPatchResult, quirks, options.limits);
+      auto normalized = core::NormalizeResource(patched->resource, call->TypeOf(kind), *call->registry,
+                                                core::WriteContext::kPatchResult, quirks, options.limits,
+                                                call->principal.settings.keep_unknown_attributes);
       if (!normalized) return ReplyError(call, normalized.error());
       auto made = MakeRow(kind, *normalized, StorePasswords(call));
       if (!made) return ReplyError(call, made.error());
       row = std::make_shared<storage::ResourceRow>(std::move(*made));
       row->id = id;
       changes = DescribeChanges(document, normalized->resource, *row);
+      unmapped = std::move(normalized->unmapped);
     }
     CommitChange(call, kind, id, row, std::move(changes), std::move(patched->member_ops), existing->first.version, attempt,
-                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); });
+                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); }, std::move(unmapped));
+  }
+
+  // Merges `unmapped` (may be empty) over what the resource kept apart before.
+  static Result<void> KeepUnmapped(storage::WriteTxn& txn, storage::TenantId tenant, Kind kind, const std::string& id,
+                                   const Json& unmapped) {
+    if (unmapped.empty()) return {};
+    auto kept = txn.GetUnmapped(tenant, kind, id);
+    if (!kept) return std::unexpected(kept.error());
+    Json merged = Json::object();
+    if (*kept) {
+      if (auto parsed = core::ParseJson(**kept); parsed && parsed->is_object()) merged = std::move(*parsed);
+    }
+    for (auto it = unmapped.begin(); it != unmapped.end(); ++it) {
+      if (it.value().is_object() && merged.contains(it.key()) && merged[it.key()].is_object()) {
+        for (auto sub = it.value().begin(); sub != it.value().end(); ++sub) merged[it.key()][sub.key()] = sub.value();
+      } else {
+        merged[it.key()] = it.value();
+      }
+    }
+    return txn.SetUnmapped(tenant, kind, id, core::DumpJson(merged));
   }
 
   // Writes a replacement document (row, may be null: unchanged) and membership changes for resource
@@ -804,9 +850,11 @@ struct ScimApi::Impl {
   // The row is written only while the stored version is still `check_version`; otherwise `retry`
   // runs the whole request again. A change that changes nothing keeps the version and lastModified
   // (so ETags stay valid) and emits no event.
+  // `unmapped`: what the request sent that no schema declares (a tenant that keeps it), merged over
+  // what the resource kept before.
   void CommitChange(const CallPtr& call, Kind kind, const std::string& id, std::shared_ptr<storage::ResourceRow> row,
                     std::vector<core::AttributeChange> changes, std::vector<core::MemberOp> member_ops,
-                    int64_t check_version, int attempt, std::function<void(int)> retry) {
+                    int64_t check_version, int attempt, std::function<void(int)> retry, Json unmapped) {
     auto tenant = call->principal.tenant;
     bool reject = RejectUnknownMembers(call);
     std::string now = call->now;
@@ -821,7 +869,7 @@ struct ScimApi::Impl {
     event->changes = std::move(changes);
     store.Write(
         [this, call, tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call),
-         reject, now, result, skipped, event](storage::WriteTxn& txn) -> Result<void> {
+         reject, now, result, skipped, event, unmapped = std::move(unmapped)](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
           if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
@@ -843,6 +891,7 @@ struct ScimApi::Impl {
             changed = true;
             document_changed = !event->changes.empty();
           }
+          if (auto r = KeepUnmapped(txn, tenant, kind, id, unmapped); !r) return r;
           storage::MemberChangeResult members;
           if (!member_ops.empty()) {
             auto applied = txn.ApplyMemberOps(tenant, id, member_ops, reject);

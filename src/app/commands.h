@@ -43,6 +43,13 @@ int LoginShow(const CommonFlags& flags, const std::string& tenant);
 int LoginRemove(const CommonFlags& flags, const std::string& tenant);
 // The audit log, newest first (docs/audit.md).
 int AuditShow(const CommonFlags& flags, const std::optional<std::string>& tenant, int64_t limit);
+// A tenant's schemas (docs/schemas.md): apply FILE (an RFC 7643 Schema or an array of them), list,
+// remove an extension (or, for a core URN, every attribute the tenant added to it), and the report
+// of attributes IdPs sent that no schema declares.
+int SchemaApply(const CommonFlags& flags, const std::string& tenant, const std::string& file);
+int SchemaList(const CommonFlags& flags, const std::string& tenant);
+int SchemaRemove(const CommonFlags& flags, const std::string& tenant, const std::string& urn);
+int SchemaUnmapped(const CommonFlags& flags, const std::string& tenant);
 // Admin API accounts (docs/admin-api.md). create and password read the password from standard
 // input (one line); key prints an API key for the operator alone on the last line.
 int OperatorCreate(const CommonFlags& flags, const std::string& name);

@@ -200,6 +200,28 @@ int main(int argc, char** argv) {
   journal_cmd->add_option("--limit", journal_flags.limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   AddCommonFlags(journal_cmd, flags);
 
+  std::string schema_file;
+  std::string schema_urn;
+  auto* schema_cmd = app.add_subcommand("schema", "A tenant's own schemas: extensions and extra core attributes");
+  schema_cmd->require_subcommand(1);
+  auto* schema_apply = schema_cmd->add_subcommand(
+      "apply", "Add or replace schemas from FILE (an RFC 7643 Schema resource or a JSON array of them)");
+  schema_apply->add_option("TENANT", tenant, "The tenant")->required();
+  schema_apply->add_option("FILE", schema_file, "The JSON file")->required();
+  AddCommonFlags(schema_apply, flags);
+  auto* schema_list = schema_cmd->add_subcommand("list", "List the schemas a tenant declared");
+  schema_list->add_option("TENANT", tenant, "The tenant")->required();
+  AddCommonFlags(schema_list, flags);
+  auto* schema_remove = schema_cmd->add_subcommand(
+      "remove", "Remove a tenant's schema (a core URN: every attribute the tenant added to it); values stay, hidden");
+  schema_remove->add_option("TENANT", tenant, "The tenant")->required();
+  schema_remove->add_option("URN", schema_urn, "The schema's id")->required();
+  AddCommonFlags(schema_remove, flags);
+  auto* schema_unmapped = schema_cmd->add_subcommand(
+      "unmapped", "Attributes the tenant's resources hold that no schema declares (kept or hidden), by count");
+  schema_unmapped->add_option("TENANT", tenant, "The tenant")->required();
+  AddCommonFlags(schema_unmapped, flags);
+
   std::string operator_name;
   std::string operator_label;
   auto* operator_cmd = app.add_subcommand("operator", "Admin API operators: accounts that manage every tenant");
@@ -278,6 +300,10 @@ int main(int argc, char** argv) {
   if (webhook_rotate->parsed()) return scim::app::WebhookRotate(flags, tenant, webhook_id);
   if (webhook_deliveries->parsed()) return scim::app::WebhookDeliveries(flags, tenant, webhook_filter, state, limit);
   if (webhook_redeliver->parsed()) return scim::app::WebhookRedeliver(flags, tenant, delivery_id);
+  if (schema_apply->parsed()) return scim::app::SchemaApply(flags, tenant, schema_file);
+  if (schema_list->parsed()) return scim::app::SchemaList(flags, tenant);
+  if (schema_remove->parsed()) return scim::app::SchemaRemove(flags, tenant, schema_urn);
+  if (schema_unmapped->parsed()) return scim::app::SchemaUnmapped(flags, tenant);
   if (operator_create->parsed()) return scim::app::OperatorCreate(flags, operator_name);
   if (operator_list->parsed()) return scim::app::OperatorList(flags);
   if (operator_delete->parsed()) return scim::app::OperatorDelete(flags, operator_name);

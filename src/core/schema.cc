@@ -193,6 +193,9 @@ Result<Attribute> ParseAttribute(const Json& json, std::string_view schema_id, s
   Result<std::string> description = r.String("description", false);
   if (!description) return std::unexpected(description.error());
   attr.description = std::move(*description);
+  if (auto declared = json.find(std::string(kDeclaredByTenantKey)); declared != json.end() && declared->is_boolean()) {
+    attr.closed_values = declared->get<bool>();
+  }
 
   const Json* subs = FindMember(json, "subAttributes");
   if (attr.type == AttrType::kComplex) {
@@ -349,7 +352,7 @@ std::string PathText(const AttrPath& path) {
   return out;
 }
 
-Result<std::shared_ptr<const SchemaRegistry>> LoadEmbedded() {
+Result<std::pair<Json, Json>> EmbeddedDocuments() {
   constexpr std::array<std::string_view, 3> kSchemaFiles = {"user.json", "group.json", "enterprise_user.json"};
   auto parse = [](std::string_view file) -> Result<Json> {
     std::string_view text = EmbeddedSchemaFile(file);
@@ -368,7 +371,13 @@ Result<std::shared_ptr<const SchemaRegistry>> LoadEmbedded() {
   }
   Result<Json> types = parse("resource_types.json");
   if (!types) return std::unexpected(types.error());
-  Result<std::shared_ptr<const SchemaRegistry>> registry = SchemaRegistry::Load(schemas, *types);
+  return std::pair{std::move(schemas), std::move(*types)};
+}
+
+Result<std::shared_ptr<const SchemaRegistry>> LoadEmbedded() {
+  auto documents = SchemaRegistry::BuiltInDocuments();
+  if (!documents) return std::unexpected(documents.error());
+  Result<std::shared_ptr<const SchemaRegistry>> registry = SchemaRegistry::Load(documents->first, documents->second);
   if (!registry) return Fail(ErrorType::kInternal, "Built-in schemas: " + registry.error().detail);
   return registry;
 }
@@ -392,6 +401,11 @@ const Attribute* Schema::Find(std::string_view attr_name) const {
     if (IEquals(attr.name, attr_name)) return &attr;
   }
   return nullptr;
+}
+
+Result<std::pair<Json, Json>> SchemaRegistry::BuiltInDocuments() {
+  static const Result<std::pair<Json, Json>> kDocuments = EmbeddedDocuments();
+  return kDocuments;
 }
 
 Result<std::shared_ptr<const SchemaRegistry>> SchemaRegistry::LoadDefault() {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -25,6 +26,10 @@ inline constexpr std::string_view kSearchRequestSchema = "urn:ietf:params:scim:a
 // The `schemas` value of the documents served at /Schemas and /ResourceTypes.
 inline constexpr std::string_view kSchemaSchema = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 inline constexpr std::string_view kResourceTypeSchema = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+
+// A member scimd adds to the attribute definitions a tenant declares (core/tenant_schema.h) before
+// loading them: it sets Attribute::closed_values and is never served.
+inline constexpr std::string_view kDeclaredByTenantKey = "x-scimd-declared";
 
 enum class AttrType { kString, kBoolean, kDecimal, kInteger, kDateTime, kBinary, kReference, kComplex };
 enum class Mutability { kReadOnly, kReadWrite, kImmutable, kWriteOnly };
@@ -51,6 +56,9 @@ struct Attribute {
   std::vector<std::string> reference_types;
   std::string description;
   std::vector<Attribute> sub_attributes;  // only for kComplex
+  // canonicalValues are a closed list: set on attributes a tenant declared (core/tenant_schema.h).
+  // On the RFC's own core attributes they stay suggestions.
+  bool closed_values = false;
 
   // Case-insensitive lookup of a sub-attribute; nullptr when absent.
   const Attribute* FindSub(std::string_view sub_name) const;
@@ -114,6 +122,8 @@ class SchemaRegistry {
   // The built-in schemas: core User, Group, EnterpriseUser, and the User and Group resource types.
   // Fails only if the compiled-in schema files are malformed (a bug).
   static Result<std::shared_ptr<const SchemaRegistry>> LoadDefault();
+  // The compiled-in documents LoadDefault builds from: {schemas array, resource types array}.
+  static Result<std::pair<Json, Json>> BuiltInDocuments();
 
   // Builds a registry from RFC 7643 §7 schema documents and §6 resource type documents, each given
   // as a JSON array. Characteristics left out get the RFC 7643 §2.2 defaults (required false,

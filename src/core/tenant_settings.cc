@@ -101,10 +101,16 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "any, bearer, or the text before the token (e.g. 'Token token=')");
     return {};
   }
+  if (key == "unknown_attributes") {
+    if (IEquals(value, "reject")) settings.keep_unknown_attributes = false;
+    else if (IEquals(value, "keep")) settings.keep_unknown_attributes = true;
+    else return Invalid(key, value, "reject, keep");
+    return {};
+  }
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync, rate_limit, auth_scheme");
+                  "initial_sync, rate_limit, auth_scheme, unknown_attributes");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -123,7 +129,8 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"notifications", settings.notifications_paused ? "paused" : "active"},
           {"initial_sync", settings.initial_sync},
           {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)},
-          {"auth_scheme", settings.auth_scheme}};
+          {"auth_scheme", settings.auth_scheme},
+          {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {
@@ -133,6 +140,11 @@ Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {
   auto json = ParseJson(json_text);
   if (!json || !json->is_object()) return Fail(ErrorType::kInvalidValue, "tenant settings are not a JSON object");
   for (auto it = json->begin(); it != json->end(); ++it) {
+    if (it.key() == kSchemaRevisionKey) {  // written by the store, not by SetTenantSetting
+      if (!it->is_number_integer()) return Fail(ErrorType::kInvalidValue, "tenant schema_revision is not an integer");
+      settings.schema_revision = it->get<int64_t>();
+      continue;
+    }
     if (!it->is_string()) return Fail(ErrorType::kInvalidValue, "tenant setting '" + it.key() + "' is not a string");
     if (auto r = SetTenantSetting(settings, it.key(), it->get<std::string>()); !r) return std::unexpected(r.error());
   }

@@ -47,12 +47,20 @@ struct TenantSettings {
   // before the token, as a vendor's setup guide spells it ("Token token="), accepted besides
   // "Bearer <token>" whatever the compatibility.
   std::string auth_scheme = "any";
+  // Attributes no schema of the tenant declares: refused (400 naming them), or kept apart from
+  // the document and reported as unmapped (directory/tenant_schemas.h).
+  bool keep_unknown_attributes = false;
+  // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
+  // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
+  int64_t schema_revision = 0;
 
   // Whether the window is open at `now` (RFC 3339 UTC).
   bool InInitialSync(std::string_view now) const;
 };
 
 std::string_view ToString(IdpProfile profile);  // "okta", "entra", ... "auto"
+
+inline constexpr std::string_view kSchemaRevisionKey = "schema_revision";
 
 // Reads the stored JSON text ("{}" and "" give the defaults). Errors: kInvalidValue naming the key.
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text);
@@ -63,7 +71,7 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time), passwords
 // (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit),
 // auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
-// the token, e.g. "Token token=").
+// the token, e.g. "Token token="), unknown_attributes (reject, keep).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

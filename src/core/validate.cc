@@ -206,7 +206,7 @@ Result<std::optional<Json>> NormalizeSingle(const Attribute& attr, const Json& v
   // get an enumeration. On the RFC's core attributes they are suggestions (RFC 7643 §2.3.1 "MAY"),
   // and IdPs do send others: custom email and phone types, Entra's role type
   // "WindowsAzureActiveDirectoryRole", vendor-defined role lists from OneLogin templates.
-  if (rules.enforce_canonical && value.is_string() && !attr.canonical_values.empty()) {
+  if ((rules.enforce_canonical || attr.closed_values) && value.is_string() && !attr.canonical_values.empty()) {
     const std::string& text = value.get_ref<const std::string&>();
     bool found = false;
     std::string choices;
@@ -320,7 +320,7 @@ std::string DeclaredList(const std::vector<const Schema*>& schemas) {
 
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
                                              const SchemaRegistry& registry, WriteContext context, QuirkLog* quirks,
-                                             const DocumentLimits& limits) {
+                                             const DocumentLimits& limits, bool keep_unknown) {
   if (!input.is_object()) {
     return Fail(ErrorType::kInvalidSyntax, "A " + type.name + " must be a JSON object");
   }
@@ -354,13 +354,14 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
       if (!StartsWithI(text, "urn:") && AllowQuirk(quirks, Quirk::kForeignSchema, text)) continue;
       bool declared = false;
       for (const Schema* schema : schemas) declared = declared || IEquals(schema->id, text);
-      if (!declared) return unknown_urn(text);
+      if (!declared && !keep_unknown) return unknown_urn(text);
     }
   }
 
   // Sort the body's members into slots[schema][attribute]. Extension attributes come either inside
   // the extension's object or as fully qualified top-level keys ("urn:…:enterprise:2.0:User:department",
   // as Entra's aadOptscim062020 writes them).
+  Json unmapped = Json::object();  // what keep_unknown keeps apart
   std::vector<std::vector<const Json*>> slots;
   for (const Schema* schema : schemas) slots.emplace_back(schema->attributes.size(), nullptr);
   auto assign = [&](size_t schema_index, const Attribute* attr, const Json& value) -> Result<void> {
@@ -384,6 +385,10 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
       continue;
     }
     if (!StartsWithI(key, "urn:")) {
+      if (keep_unknown) {
+        if (!value.is_null()) unmapped[key] = value;
+        continue;
+      }
       return Fail(ErrorType::kInvalidSyntax, "Unknown attribute '" + key + "' on " + type.name);
     }
     bool placed = false;
@@ -397,6 +402,10 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
       }
       for (auto ext = value.begin(); ext != value.end(); ++ext) {
         const Attribute* attr = schemas[i]->Find(ext.key());
+        if (attr == nullptr && keep_unknown) {
+          if (!ext.value().is_null()) unmapped[schemas[i]->id][ext.key()] = ext.value();
+          continue;
+        }
         if (attr == nullptr) {
           return Fail(ErrorType::kInvalidSyntax,
                       "Unknown attribute '" + schemas[i]->id + ":" + ext.key() + "' on " + type.name);
@@ -413,6 +422,10 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
       }
       placed = true;
       const Attribute* attr = schemas[i]->Find(std::string_view(key).substr(id.size() + 1));
+      if (attr == nullptr && keep_unknown) {
+        if (!value.is_null()) unmapped[key] = value;
+        break;
+      }
       if (attr == nullptr) return Fail(ErrorType::kInvalidSyntax, "Unknown attribute '" + key + "' on " + type.name);
       Result<void> r = assign(i, attr, value);
       if (!r) return std::unexpected(r.error());
@@ -436,11 +449,16 @@ Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceTy
         return Fail(ErrorType::kInvalidSyntax, "Unknown attribute '" + key + "' on " + type.name +
                                                    ": core attributes belong at the top level");
       }
+      if (keep_unknown) {
+        if (!value.is_null()) unmapped[key] = value;
+        continue;
+      }
       return unknown_urn(key);
     }
   }
 
   NormalizedResource out;
+  out.unmapped = std::move(unmapped);
   out.resource = Json::object();
   out.resource["schemas"] = Json::array({schemas[0]->id});
   const bool require = RequiresPresence(context);

@@ -30,6 +30,10 @@ struct NormalizedResource {
   Json resource;
   std::optional<std::string> password;         // the write-only password, if one was sent
   std::optional<std::vector<Member>> members;  // `members` when present in the body (Group)
+  // With keep_unknown: what the body held that no schema of the type declares, as sent (unknown
+  // top-level attributes and undeclared extension objects by their key, unknown attributes of a
+  // declared extension under its URN). An empty object otherwise.
+  Json unmapped = Json::object();
 };
 
 // Checks and canonicalises `input` for `type`:
@@ -73,8 +77,11 @@ struct NormalizedResource {
 // array, missing `schemas`, non-URN schema ids, fully qualified top-level keys) goes through
 // `quirks` (may be null: lenient, unrecorded); with a strict log each is refused as kInvalidValue
 // or kInvalidSyntax.
+// `keep_unknown` (a tenant's unknown_attributes = keep): unknown attributes and undeclared extension
+// URNs are moved to NormalizedResource::unmapped instead of refused.
 Result<NormalizedResource> NormalizeResource(const Json& input, const ResourceType& type,
                                              const SchemaRegistry& registry, WriteContext context,
-                                             QuirkLog* quirks = nullptr, const DocumentLimits& limits = {});
+                                             QuirkLog* quirks = nullptr, const DocumentLimits& limits = {},
+                                             bool keep_unknown = false);
 
 }  // namespace scim::core

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -396,6 +397,16 @@ struct AdminInvite {
   std::optional<std::string> used;
 };
 
+// ---- tenant schemas ------------------------------------------------------------------------------
+
+// A schema a tenant declared (directory/tenant_schemas.h): an extension, or the attributes it adds
+// to a core schema, as an RFC 7643 §7 document (JSON text).
+struct TenantSchemaRecord {
+  std::string urn;
+  std::string definition;
+  std::string updated;
+};
+
 // ---- the audit log: every credential and admin action -------------------------------------------
 
 // Who did what to which credential or setting, when and from where; never a secret. Entries
@@ -527,6 +538,27 @@ class WriteTxn {
   virtual Result<void> InsertAdminInvite(const AdminInvite& invite, const std::string& hash) = 0;
   // The invitation as it was, marking it used at `now` when it was not yet (single use).
   virtual Result<std::optional<AdminInvite>> ConsumeAdminInvite(const std::string& hash, const std::string& now) = 0;
+
+  // Tenant schemas. Put adds or replaces the tenant's schema `urn`; Delete returns false when there
+  // was none. BumpSchemaRevision adds one to the tenant's settings' "schema_revision" (which
+  // SetTenantSettings never changes), so every process sees that its schemas changed.
+  virtual Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) = 0;
+  virtual Result<void> PutTenantSchema(TenantId tenant, const TenantSchemaRecord& schema) = 0;
+  virtual Result<bool> DeleteTenantSchema(TenantId tenant, const std::string& urn) = 0;
+  virtual Result<void> BumpSchemaRevision(TenantId tenant) = 0;
+  // What a resource holds that its tenant's schemas do not declare (a JSON object's text), kept
+  // apart from the document: attributes an IdP sent that the tenant keeps unmapped, and attributes
+  // a schema change hid. nullopt: nothing. Deleted with the resource.
+  virtual Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) = 0;
+  virtual Result<void> SetUnmapped(TenantId tenant, Kind kind, const std::string& id,
+                                   const std::optional<std::string>& unmapped) = 0;
+  // Up to `limit` of the tenant's resources of `kind` with id > `after_id`, in id order (with
+  // their unmapped parts), for rewriting every document after a schema change.
+  virtual Result<std::vector<std::pair<StoredResource, std::optional<std::string>>>> ResourcesAfter(
+      TenantId tenant, Kind kind, const std::string& after_id, int64_t limit) = 0;
+  // Replaces a document's body only (no indexed column may change) and sets its version.
+  virtual Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
+                                   int64_t version) = 0;
 };
 
 using WriteFn = std::function<Result<void>(WriteTxn&)>;
@@ -614,6 +646,12 @@ class Store {
   virtual Result<std::optional<AdminCredentialMatch>> FindAdminCredentialByHash(const std::string& hash) = 0;
   // An account's API keys (not its sessions), oldest first.
   virtual Result<std::vector<AdminCredential>> ListAdminKeys(const std::string& account_id) = 0;
+
+  virtual Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) = 0;
+  virtual Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) = 0;
+  // The unmapped parts of the tenant's resources (JSON objects' text), at most `limit`, for the
+  // report of what IdPs send that no schema declares.
+  virtual Result<std::vector<std::string>> UnmappedOf(TenantId tenant, int64_t limit) = 0;
   // GroupsOf for each of `member_ids` in one query (a page of users): element i is member_ids[i]'s.
   virtual Result<std::vector<std::vector<GroupRef>>> GroupsOfEach(TenantId tenant,
                                                                   const std::vector<std::string>& member_ids) = 0;

@@ -17,6 +17,7 @@
 
 #include "core/encoding.h"
 #include "core/filter.h"
+#include "core/json.h"
 #include "core/schema.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/postgres_store.h"
@@ -992,6 +993,70 @@ TEST_P(StoreTest, LongValuesAreStoredFoundAndUnique) {
   EXPECT_EQ(ListIds(Kind::kUser, "externalId eq \"" + *user.external_id + "\""), V{"long"});
   EXPECT_EQ(ListIds(Kind::kUser, "emails.value eq \"X" + std::string(5000, 'm') + "@EXAMPLE.com\""), V{"long"});
   EXPECT_EQ(ListIds(Kind::kGroup, "displayName eq \"" + std::string(7000, 'g') + "\""), V{"longgroup"});
+}
+
+// Tenant schemas: stored per tenant, the revision counts every bump and survives a settings change,
+// and what a resource holds unmapped is kept beside it and goes with it.
+TEST_P(StoreTest, TenantSchemasRevisionsAndUnmappedParts) {
+  ASSERT_TRUE(Insert(tenant_, Kind::kUser, User("u1", "ada")));
+  auto second = Open();
+  ASSERT_TRUE(second) << second.error().detail;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    if (auto r = txn.PutTenantSchema(tenant_, {"urn:acme:1.0:User", R"({"id":"urn:acme:1.0:User"})", "t1"}); !r) {
+      return r;
+    }
+    return txn.PutTenantSchema(tenant_, {"urn:acme:1.0:User", R"({"id":"urn:acme:1.0:User","v":2})", "t2"});
+  }));
+  auto schemas = store_->TenantSchemas(tenant_);
+  ASSERT_TRUE(schemas);
+  ASSERT_EQ(schemas->size(), 1u);
+  EXPECT_EQ(schemas->front().updated, "t2");
+  EXPECT_TRUE(store_->TenantSchemas(other_)->empty());
+
+  // Bumps from two stores at once all count.
+  std::vector<std::thread> bumps;
+  for (int i = 0; i < 6; ++i) {
+    bumps.emplace_back([&, i] {
+      Store& store = i % 2 ? **second : *store_;
+      EXPECT_TRUE(store.WriteSync([&](WriteTxn& txn) { return txn.BumpSchemaRevision(tenant_); }));
+    });
+  }
+  for (auto& t : bumps) t.join();
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.SetTenantSettings("acme", R"({"profile":"okta"})");
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }));
+  auto tenant = store_->FindTenant("acme");
+  ASSERT_TRUE(tenant && *tenant);
+  auto settings = core::ParseJson((*tenant)->settings);
+  ASSERT_TRUE(settings);
+  EXPECT_EQ((*settings)["schema_revision"], 6) << (*tenant)->settings;
+  EXPECT_EQ((*settings)["profile"], "okta");
+
+  ASSERT_TRUE(store_->WriteSync(
+      [&](WriteTxn& txn) { return txn.SetUnmapped(tenant_, Kind::kUser, "u1", std::string(R"({"shoeSize":42})")); }));
+  EXPECT_EQ(store_->GetUnmapped(tenant_, Kind::kUser, "u1")->value_or(""), R"({"shoeSize":42})");
+  EXPECT_EQ(store_->UnmappedOf(tenant_, 10)->size(), 1u);
+  std::vector<std::pair<StoredResource, std::optional<std::string>>> page;
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto r = txn.ResourcesAfter(tenant_, Kind::kUser, "", 10);
+    if (!r) return std::unexpected(r.error());
+    page = *r;
+    return txn.RewriteBody(tenant_, Kind::kUser, "u1", R"({"userName":"ada","rewritten":true})", 7);
+  }));
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page.front().second.value_or(""), R"({"shoeSize":42})");
+  auto rewritten = store_->Get(tenant_, Kind::kUser, "u1");
+  ASSERT_TRUE(rewritten && *rewritten);
+  EXPECT_EQ((*rewritten)->version, 7);
+  EXPECT_EQ(ListIds(Kind::kUser, "userName eq \"ada\""), std::vector<std::string>{"u1"}) << "indexed columns kept";
+  ASSERT_TRUE(store_->WriteSync([&](WriteTxn& txn) -> Result<void> {
+    auto d = txn.Delete(tenant_, Kind::kUser, "u1", "now");
+    if (!d) return std::unexpected(d.error());
+    return {};
+  }));
+  EXPECT_TRUE(store_->UnmappedOf(tenant_, 10)->empty()) << "the unmapped part goes with its resource";
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres), EngineName);

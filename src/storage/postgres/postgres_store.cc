@@ -287,6 +287,23 @@ CREATE TABLE admin_invites (
 );
 CREATE INDEX admin_invites_tenant ON admin_invites(tenant_id);
 )sql",
+    // 3: the schemas tenants declare, and what resources hold that no schema declares (SQLite's
+    // version 11).
+    R"sql(
+CREATE TABLE tenant_schemas (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  urn TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, urn)
+);
+CREATE TABLE resource_unmapped (
+  resource_seq BIGINT PRIMARY KEY REFERENCES resources(seq) ON DELETE CASCADE,
+  tenant_id BIGINT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX resource_unmapped_tenant ON resource_unmapped(tenant_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -336,6 +353,21 @@ std::vector<pq::PgParam> FromSql(const std::vector<SqlParam>& params) {
   out.reserve(params.size());
   for (const auto& p : params) out.push_back(pq::FromSql(p));
   return out;
+}
+
+Result<std::vector<TenantSchemaRecord>> SchemasOf(Connection& db, TenantId tenant) {
+  return Query<TenantSchemaRecord>(
+      db, "SELECT urn, definition, updated FROM tenant_schemas WHERE tenant_id = ?1 ORDER BY urn COLLATE \"C\"",
+      Params({pq::Int(tenant.value)}), [](const PgRow& r) { return TenantSchemaRecord{r.Text(0), r.Text(1), r.Text(2)}; });
+}
+
+Result<std::optional<std::string>> UnmappedOfResource(Connection& db, TenantId tenant, Kind kind,
+                                                      const std::string& id) {
+  return QueryOne<std::string>(db,
+                               "SELECT u.data FROM resource_unmapped u JOIN resources r ON r.seq = u.resource_seq "
+                               "WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.id = ?3",
+                               Params({pq::Int(tenant.value), KindParam(kind), pq::Text(id)}),
+                               [](const PgRow& r) { return r.Text(0); });
 }
 
 Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id,
@@ -555,7 +587,11 @@ class PgWriteTxn final : public WriteTxn {
   }
 
   Result<bool> SetTenantSettings(const std::string& name, const std::string& settings) override {
-    return Changed(Execute(db_, "UPDATE tenants SET settings = ?2 WHERE lower(name) = lower(?1)",
+    // schema_revision belongs to BumpSchemaRevision: a settings change keeps the stored one.
+    return Changed(Execute(db_,
+                           "UPDATE tenants SET settings = CASE WHEN settings::jsonb -> 'schema_revision' IS NULL "
+                           "THEN ?2 ELSE jsonb_set(?2::jsonb, '{schema_revision}', settings::jsonb -> "
+                           "'schema_revision')::text END WHERE lower(name) = lower(?1)",
                            Params({pq::Text(name), pq::Text(settings)})));
   }
 
@@ -906,6 +942,68 @@ class PgWriteTxn final : public WriteTxn {
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         Params({pq::Text(hash), pq::Text(invite.id), pq::Int(invite.tenant.value),
                                 pq::Text(invite.created_by), pq::Text(invite.created), pq::Text(invite.expires)})));
+  }
+
+  Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) override { return SchemasOf(db_, tenant); }
+
+  Result<void> PutTenantSchema(TenantId tenant, const TenantSchemaRecord& schema) override {
+    return Done(Execute(db_,
+                        "INSERT INTO tenant_schemas (tenant_id, urn, definition, updated) VALUES (?1, ?2, ?3, ?4) "
+                        "ON CONFLICT (tenant_id, urn) DO UPDATE SET definition = ?3, updated = ?4",
+                        Params({pq::Int(tenant.value), pq::Text(schema.urn), pq::Text(schema.definition),
+                                pq::Text(schema.updated)})));
+  }
+
+  Result<bool> DeleteTenantSchema(TenantId tenant, const std::string& urn) override {
+    return Changed(Execute(db_, "DELETE FROM tenant_schemas WHERE tenant_id = ?1 AND urn = ?2",
+                           Params({pq::Int(tenant.value), pq::Text(urn)})));
+  }
+
+  // One UPDATE reads and increments: two instances bumping at once wait for each other's row lock
+  // and both increments count.
+  Result<void> BumpSchemaRevision(TenantId tenant) override {
+    return Done(Execute(db_,
+                        "UPDATE tenants SET settings = jsonb_set(settings::jsonb, '{schema_revision}', "
+                        "to_jsonb(COALESCE((settings::jsonb ->> 'schema_revision')::bigint, 0) + 1))::text "
+                        "WHERE id = ?1",
+                        Params({pq::Int(tenant.value)})));
+  }
+
+  Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) override {
+    return UnmappedOfResource(db_, tenant, kind, id);
+  }
+
+  Result<void> SetUnmapped(TenantId tenant, Kind kind, const std::string& id,
+                           const std::optional<std::string>& unmapped) override {
+    if (!unmapped) {
+      return Done(Execute(db_,
+                          "DELETE FROM resource_unmapped WHERE resource_seq = "
+                          "(SELECT seq FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3)",
+                          Params({pq::Int(tenant.value), KindParam(kind), pq::Text(id)})));
+    }
+    return Done(Execute(db_,
+                        "INSERT INTO resource_unmapped (resource_seq, tenant_id, data) "
+                        "SELECT seq, tenant_id, ?4 FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3 "
+                        "ON CONFLICT (resource_seq) DO UPDATE SET data = ?4",
+                        Params({pq::Int(tenant.value), KindParam(kind), pq::Text(id), pq::Text(*unmapped)})));
+  }
+
+  Result<std::vector<std::pair<StoredResource, std::optional<std::string>>>> ResourcesAfter(
+      TenantId tenant, Kind kind, const std::string& after_id, int64_t limit) override {
+    using Row = std::pair<StoredResource, std::optional<std::string>>;
+    return Query<Row>(db_,
+                      std::string("SELECT ") + kResourceColumns +
+                          ", u.data FROM resources r LEFT JOIN resource_unmapped u ON u.resource_seq = r.seq "
+                          "WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.id > ?3 ORDER BY r.id LIMIT ?4",
+                      Params({pq::Int(tenant.value), KindParam(kind), pq::Text(after_id), pq::Int(limit)}),
+                      [](const PgRow& r) { return Row{ReadResource(r), r.OptionalText(kResourceColumnCount)}; });
+  }
+
+  Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
+                           int64_t version) override {
+    return Done(Execute(
+        db_, "UPDATE resources SET body = ?4, version = ?5 WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3",
+        Params({pq::Int(tenant.value), KindParam(kind), pq::Text(id), pq::Text(body), pq::Int(version)})));
   }
 
   // As ConsumeOAuthCode: one UPDATE finds the invitation and uses it up, only while unused.
@@ -1524,6 +1622,21 @@ class PostgresStore final : public Store {
               " FROM admin_credentials c WHERE c.account_id = ?1 AND c.kind = 'key' "
               "ORDER BY c.created COLLATE \"C\", c.id COLLATE \"C\"",
           Params({pq::Text(account_id)}), ReadAdminCredential<PgRow>);
+    });
+  }
+
+  Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) override {
+    return Read([&](Connection& db) { return SchemasOf(db, tenant); });
+  }
+
+  Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) override {
+    return Read([&](Connection& db) { return UnmappedOfResource(db, tenant, kind, id); });
+  }
+
+  Result<std::vector<std::string>> UnmappedOf(TenantId tenant, int64_t limit) override {
+    return Read([&](Connection& db) {
+      return Query<std::string>(db, "SELECT data FROM resource_unmapped WHERE tenant_id = ?1 LIMIT ?2",
+                                Params({pq::Int(tenant.value), pq::Int(limit)}), [](const PgRow& r) { return r.Text(0); });
     });
   }
 

@@ -292,6 +292,22 @@ CREATE TABLE admin_invites (
 ) WITHOUT ROWID;
 CREATE INDEX admin_invites_tenant ON admin_invites(tenant_id);
 )sql",
+    // 11: the schemas tenants declare, and what resources hold that no schema declares.
+    R"sql(
+CREATE TABLE tenant_schemas (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  urn TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, urn)
+) WITHOUT ROWID;
+CREATE TABLE resource_unmapped (
+  resource_seq INTEGER PRIMARY KEY REFERENCES resources(seq) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX resource_unmapped_tenant ON resource_unmapped(tenant_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -335,6 +351,25 @@ Result<std::optional<T>> QueryOne(Connection& db, const std::string& sql, BindFn
   if (rows->empty()) return std::optional<T>();
   return std::optional<T>(std::move(rows->front()));
 }
+
+Result<std::vector<TenantSchemaRecord>> SchemasOf(Connection& db, TenantId tenant) {
+  return Query<TenantSchemaRecord>(
+      db, "SELECT urn, definition, updated FROM tenant_schemas WHERE tenant_id = ?1 ORDER BY urn",
+      [&](Statement& s) { s.Bind(1, tenant.value); },
+      [](const Statement& s) { return TenantSchemaRecord{s.Text(0), s.Text(1), s.Text(2)}; });
+}
+
+Result<std::optional<std::string>> UnmappedOfResource(Connection& db, TenantId tenant, Kind kind,
+                                                      const std::string& id) {
+  auto found = QueryOne<std::string>(
+      db,
+      "SELECT u.data FROM resource_unmapped u JOIN resources r ON r.seq = u.resource_seq "
+      "WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.id = ?3",
+      [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id); },
+      [](const Statement& s) { return s.Text(0); });
+  return found;
+}
+
 
 class SqliteWriteTxn final : public WriteTxn {
  public:
@@ -480,7 +515,11 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Result<bool> SetTenantSettings(const std::string& name, const std::string& settings) override {
-    auto s = db_.Prepare("UPDATE tenants SET settings = ?2 WHERE lower(name) = lower(?1)");
+    // schema_revision belongs to BumpSchemaRevision: a settings change keeps the stored one.
+    auto s = db_.Prepare(
+        "UPDATE tenants SET settings = CASE WHEN json_extract(settings, '$.schema_revision') IS NULL THEN ?2 "
+        "ELSE json_set(?2, '$.schema_revision', json_extract(settings, '$.schema_revision')) END "
+        "WHERE lower(name) = lower(?1)");
     if (!s) return std::unexpected(s.error());
     s->Bind(1, name).Bind(2, settings);
     if (auto r = s->Run(); !r) return std::unexpected(r.error());
@@ -905,6 +944,76 @@ class SqliteWriteTxn final : public WriteTxn {
       return std::unexpected(r.error());
     }
     return found;
+  }
+
+  Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) override {
+    return SchemasOf(db_, tenant);
+  }
+
+  Result<void> PutTenantSchema(TenantId tenant, const TenantSchemaRecord& schema) override {
+    auto s = db_.Prepare(
+        "INSERT INTO tenant_schemas (tenant_id, urn, definition, updated) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (tenant_id, urn) DO UPDATE SET definition = ?3, updated = ?4");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, schema.urn).Bind(3, schema.definition).Bind(4, schema.updated);
+    return s->Run();
+  }
+
+  Result<bool> DeleteTenantSchema(TenantId tenant, const std::string& urn) override {
+    auto s = db_.Prepare("DELETE FROM tenant_schemas WHERE tenant_id = ?1 AND urn = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, urn);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<void> BumpSchemaRevision(TenantId tenant) override {
+    auto s = db_.Prepare(
+        "UPDATE tenants SET settings = json_set(settings, '$.schema_revision', "
+        "COALESCE(json_extract(settings, '$.schema_revision'), 0) + 1) WHERE id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value);
+    return s->Run();
+  }
+
+  Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) override {
+    return UnmappedOfResource(db_, tenant, kind, id);
+  }
+
+  Result<void> SetUnmapped(TenantId tenant, Kind kind, const std::string& id,
+                           const std::optional<std::string>& unmapped) override {
+    auto s = db_.Prepare(
+        unmapped ? "INSERT INTO resource_unmapped (resource_seq, tenant_id, data) "
+                   "SELECT seq, tenant_id, ?4 FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3 "
+                   "ON CONFLICT (resource_seq) DO UPDATE SET data = ?4"
+                 : "DELETE FROM resource_unmapped WHERE resource_seq = "
+                   "(SELECT seq FROM resources WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id);
+    if (unmapped) s->Bind(4, *unmapped);
+    return s->Run();
+  }
+
+  Result<std::vector<std::pair<StoredResource, std::optional<std::string>>>> ResourcesAfter(
+      TenantId tenant, Kind kind, const std::string& after_id, int64_t limit) override {
+    using Row = std::pair<StoredResource, std::optional<std::string>>;
+    return Query<Row>(
+        db_,
+        std::string("SELECT ") + kResourceColumns +
+            ", u.data FROM resources r LEFT JOIN resource_unmapped u ON u.resource_seq = r.seq "
+            "WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.id > ?3 ORDER BY r.id LIMIT ?4",
+        [&](Statement& s) {
+          s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, after_id).Bind(4, limit);
+        },
+        [](const Statement& s) { return Row{ReadResource(s), s.OptionalText(kResourceColumnCount)}; });
+  }
+
+  Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
+                           int64_t version) override {
+    auto s = db_.Prepare("UPDATE resources SET body = ?4, version = ?5 WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, id).Bind(4, body).Bind(5, version);
+    return s->Run();
   }
 
   Result<void> RevokeOAuthFamily(const std::string& family, const std::string& when) override {
@@ -1554,6 +1663,26 @@ class SqliteStore final : public Store {
         std::string("SELECT ") + kAdminCredentialColumns +
             " FROM admin_credentials c WHERE c.account_id = ?1 AND c.kind = 'key' ORDER BY c.created, c.id",
         [&](Statement& s) { s.Bind(1, account_id); }, ReadAdminCredential<Statement>);
+  }
+
+  Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return SchemasOf(*db->connection, tenant);
+  }
+
+  Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return UnmappedOfResource(*db->connection, tenant, kind, id);
+  }
+
+  Result<std::vector<std::string>> UnmappedOf(TenantId tenant, int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<std::string>(
+        *db->connection, "SELECT data FROM resource_unmapped WHERE tenant_id = ?1 LIMIT ?2",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, limit); }, [](const Statement& s) { return s.Text(0); });
   }
 
   Result<std::optional<OAuthTokenRecord>> FindOAuthTokenByHash(const std::string& hash) override {
