@@ -256,6 +256,26 @@ std::string Location(const std::string& base_url, storage::Kind kind, const std:
   return fmt::format("{}/{}s/{}", base_url, storage::KindName(kind), id);
 }
 
+namespace {
+
+// The enterprise manager's "$ref" (its location at this request's base URL) after its value. The
+// stored document holds {"value":ID,"displayName":…} (directory/managers.h); ids are UUIDs, so the
+// text needs no escaping and the splice no parse.
+void SpliceManagerRef(std::string& text, const std::string& base_url) {
+  constexpr std::string_view kManager = R"("manager":{"value":")";
+  size_t enterprise = text.find("\"" + std::string(core::kEnterpriseUserSchema) + "\":{");
+  if (enterprise == std::string::npos) return;
+  size_t at = text.find(kManager, enterprise);
+  if (at == std::string::npos) return;
+  size_t id_start = at + kManager.size();
+  size_t id_end = text.find('"', id_start);
+  if (id_end == std::string::npos) return;
+  std::string id = text.substr(id_start, id_end - id_start);
+  text.insert(id_end + 1, ",\"$ref\":" + JsonString(Location(base_url, storage::Kind::kUser, id)));
+}
+
+}  // namespace
+
 std::string RenderResource(storage::Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry,
                            const storage::StoredResource& stored, const Extras& extras, const std::string& base_url,
                            const Projection& projection) {
@@ -300,6 +320,7 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
     // Not expected; stay correct anyway.
     text = "{\"id\":" + JsonString(stored.id) + (body.size() > 2 ? "," + body.substr(1, body.size() - 2) : "") + tail;
   }
+  if (kind == storage::Kind::kUser) SpliceManagerRef(text, base_url);
   if (!projection.NeedsDocument(type)) return text;
   auto document = core::ParseJson(text);
   if (!document) return text;

@@ -21,6 +21,7 @@
 #include "core/quirks.h"
 #include "core/redact.h"
 #include "core/tenant_settings.h"
+#include "directory/managers.h"
 #include "directory/tenant_schemas.h"
 #include "core/time.h"
 #include "core/validate.h"
@@ -638,6 +639,133 @@ struct ScimApi::Impl {
     if (events_committed) events_committed();
   }
 
+  // ---- enterprise managers (directory/managers.h) -----------------------------------------------
+
+  // What a user write does to its manager link.
+  struct ManagerPlan {
+    enum class Action { kKeep, kSet, kRemove };
+    Action action = Action::kKeep;
+    storage::ManagerLink link;  // kSet: the reference as sent, and whom it resolved to (if anyone)
+  };
+
+  static std::vector<storage::UserKey> ManagerKeys(const Call& call) {
+    return directory::MatchOrder(call.principal.settings.manager_match);
+  }
+
+  // Resolves the manager a User `document` being written (id `id`) names, and shows it resolved
+  // (or, while pending, not at all). `before` is the stored document a PATCH started from: there an
+  // untouched manager keeps its link; for POST and PUT (null) no manager means none.
+  Result<ManagerPlan> PlanManager(const CallPtr& call, Json& document, const std::string& id, const Json* before) {
+    ManagerPlan plan;
+    auto reference = directory::ManagerReferenceOf(document);
+    auto previous = before != nullptr ? directory::ManagerReferenceOf(*before) : std::nullopt;
+    if (!reference) {
+      directory::SetManager(document, std::nullopt);  // "manager": {"value": ""} (Entra's way to clear it)
+      if (before == nullptr || previous) plan.action = ManagerPlan::Action::kRemove;
+      return plan;
+    }
+    if (previous && *previous == *reference) {  // unchanged: keep what the stored document shows
+      auto manager = (*before)[std::string(core::kEnterpriseUserSchema)]["manager"];
+      directory::SetManager(document, std::pair{*reference, manager.value("displayName", std::string())});
+      return plan;
+    }
+    auto manager = directory::ResolveManager(store, call->principal.tenant, ManagerKeys(*call), *reference);
+    if (!manager) return std::unexpected(manager.error());
+    plan.action = ManagerPlan::Action::kSet;
+    plan.link = {id, *reference, std::nullopt};
+    if (*manager) {
+      auto body = core::ParseJson((*manager)->body);
+      directory::SetManager(document, std::pair{(*manager)->id, body ? directory::DisplayOf(*body) : std::string()});
+      plan.link.manager_id = (*manager)->id;
+    } else {
+      directory::SetManager(document, std::nullopt);
+    }
+    return plan;
+  }
+
+  // In the transaction of a write of user `id` (now `document`): records `plan`, resolves the
+  // pending links that name this user, and shows its reports its current name. A plan made before a
+  // concurrent change of the manager it names is a version conflict (the request starts over).
+  Result<void> ApplyManagerChanges(storage::WriteTxn& txn, const CallPtr& call, const std::string& id,
+                                   const Json& document, const ManagerPlan& plan, bool names_changed = true) {
+    storage::TenantId tenant = call->principal.tenant;
+    std::vector<storage::UserKey> keys = ManagerKeys(*call);
+    if (plan.action == ManagerPlan::Action::kSet) {
+      auto current = directory::ResolveManager(txn, tenant, keys, plan.link.raw);
+      if (!current) return std::unexpected(current.error());
+      std::optional<std::string> current_id = *current ? std::optional((*current)->id) : std::nullopt;
+      if (current_id != plan.link.manager_id) return Fail(ErrorType::kConflict, std::string(kVersionConflict));
+      if (auto r = txn.SetManagerLink(tenant, plan.link); !r) return r;
+    } else if (plan.action == ManagerPlan::Action::kRemove) {
+      if (auto r = txn.RemoveManagerLink(tenant, id); !r) return std::unexpected(r.error());
+    }
+    if (!names_changed) return {};
+    std::pair<std::string, std::string> self{id, directory::DisplayOf(document)};
+    auto pending = txn.PendingManagerLinks(tenant, directory::ReferenceKeys(id, document));
+    if (!pending) return std::unexpected(pending.error());
+    for (storage::ManagerLink& link : *pending) {
+      if (link.report_id == id || !directory::AnswersTo(id, document, keys, link.raw)) continue;
+      link.manager_id = id;
+      if (auto r = txn.SetManagerLink(tenant, link); !r) return r;
+      if (auto r = ShowManager(txn, call, link.report_id, self); !r) return r;
+    }
+    auto reports = txn.ReportsOf(tenant, id);
+    if (!reports) return std::unexpected(reports.error());
+    for (const storage::ManagerLink& link : *reports) {
+      if (link.report_id == id) continue;
+      if (auto r = ShowManager(txn, call, link.report_id, self); !r) return r;
+    }
+    return {};
+  }
+
+  // What a user replacement or PATCH does about managers: its own link, and whether the names
+  // others may know it by (or show it with) changed.
+  struct ManagerUpdate {
+    ManagerPlan plan;
+    Json document;
+    bool names_changed = false;
+  };
+
+  Result<std::shared_ptr<const ManagerUpdate>> PlanManagerUpdate(const CallPtr& call, Json& document,
+                                                                 const std::string& id, const Json& before,
+                                                                 bool patch) {
+    auto plan = PlanManager(call, document, id, patch ? &before : nullptr);
+    if (!plan) return std::unexpected(plan.error());
+    bool names_changed = directory::ReferenceKeys(id, document) != directory::ReferenceKeys(id, before) ||
+                         directory::DisplayOf(document) != directory::DisplayOf(before);
+    return std::make_shared<const ManagerUpdate>(ManagerUpdate{std::move(*plan), document, names_changed});
+  }
+
+  // Shows `manager` ({id, displayName}; nullopt: none) in report `report_id`'s document, as an
+  // update with its event; nothing when the document already shows it.
+  Result<void> ShowManager(storage::WriteTxn& txn, const CallPtr& call, const std::string& report_id,
+                           const std::optional<std::pair<std::string, std::string>>& manager) {
+    storage::TenantId tenant = call->principal.tenant;
+    auto existing = txn.Get(tenant, Kind::kUser, report_id);
+    if (!existing) return std::unexpected(existing.error());
+    if (!*existing) return {};
+    auto before = core::ParseJson((*existing)->body);
+    if (!before) return Fail(ErrorType::kInternal, "Stored document unreadable: " + before.error().detail);
+    Json after = *before;
+    directory::SetManager(after, manager);
+    core::NormalizedResource normalized;
+    normalized.resource = after;
+    auto row = MakeRow(Kind::kUser, normalized, false);
+    if (!row) return std::unexpected(row.error());
+    if (row->body == (*existing)->body) return {};
+    row->id = report_id;
+    row->created = (*existing)->created;
+    row->last_modified = call->now;
+    row->version = (*existing)->version + 1;
+    if (auto r = txn.Update(tenant, Kind::kUser, *row); !r) return r;
+    auto changes = core::DiffResources(*before, after);
+    auto event = EventFor(call, core::ClassifyUserUpdate(changes), Kind::kUser, report_id);
+    event.changes = std::move(changes);
+    event.data = EventData(call, Kind::kUser, {report_id, Kind::kUser, row->body, row->created, row->last_modified,
+                                               row->version});
+    return AppendEvent(txn, *call, event);
+  }
+
   // ---- writes --------------------------------------------------------------------------------
 
   // Parses and canonicalises a POST/PUT body. Errors are the client's.
@@ -648,6 +776,7 @@ struct ScimApi::Impl {
     }
     auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return std::unexpected(json.error());
+    if (kind == Kind::kUser) directory::AcceptManagerEmail(*json, quirks);
     return core::NormalizeResource(*json, call->TypeOf(kind), *call->registry, context, quirks, options.limits,
                                    call->principal.settings.keep_unknown_attributes);
   }
@@ -688,13 +817,21 @@ struct ScimApi::Impl {
     return row;
   }
 
-  void Create(const CallPtr& call, Kind kind) {
-    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, &call->quirks);
+  void Create(const CallPtr& call, Kind kind, int attempt = 0) {
+    core::QuirkLog scratch;
+    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
+    std::string id = auth::NewUuid();
+    ManagerPlan manager;
+    if (kind == Kind::kUser) {
+      auto plan = PlanManager(call, normalized->resource, id, nullptr);
+      if (!plan) return ReplyError(call, plan.error());
+      manager = std::move(*plan);
+    }
     auto made = MakeRow(kind, *normalized, StorePasswords(call));
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
-    row->id = auth::NewUuid();
+    row->id = id;
     row->created = row->last_modified = call->now;
     row->version = 1;
     std::optional<std::vector<core::Member>> members = std::move(normalized->members);
@@ -709,12 +846,16 @@ struct ScimApi::Impl {
     auto created_row = std::make_shared<storage::EventRow>(events::BuildEvent("evt_" + auth::NewUuid(), *created));
     std::optional<std::string> unmapped;
     if (!normalized->unmapped.empty()) unmapped = core::DumpJson(normalized->unmapped);
+    auto document = std::make_shared<Json>(std::move(normalized->resource));
     store.Write(
-        [call, tenant, kind, row, members, reject, skipped, created, created_row,
-         unmapped = std::move(unmapped)](storage::WriteTxn& txn) -> Result<void> {
+        [this, call, tenant, kind, row, members, reject, skipped, created, created_row, unmapped = std::move(unmapped),
+         manager = std::move(manager), document](storage::WriteTxn& txn) -> Result<void> {
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
           if (unmapped) {
             if (auto r = txn.SetUnmapped(tenant, kind, row->id, unmapped); !r) return r;
+          }
+          if (kind == Kind::kUser) {
+            if (auto r = ApplyManagerChanges(txn, call, row->id, *document, manager); !r) return r;
           }
           if (auto r = AppendEvent(txn, *call, *created_row); !r) return r;
           if (members && !members->empty()) {
@@ -726,8 +867,14 @@ struct ScimApi::Impl {
           }
           return {};
         },
-        [this, call, kind, row, skipped](Result<void> result) {
-          if (!result) return ReplyError(call, result.error());
+        [this, call, kind, row, skipped, attempt](Result<void> result) {
+          if (!result) {
+            if (result.error().type == ErrorType::kConflict && result.error().detail == kVersionConflict) {
+              if (attempt + 1 < kMaxWriteAttempts) return Create(call, kind, attempt + 1);
+              return ReplyError(call, {ErrorType::kUnavailable, "The directory is being changed concurrently; retry"});
+            }
+            return ReplyError(call, result.error());
+          }
           EventsCommitted();
           call->resource = {kind, row->id};
           storage::StoredResource stored{row->id, kind, row->body, row->created, row->last_modified, row->version};
@@ -752,6 +899,12 @@ struct ScimApi::Impl {
     auto existing = LoadForChange(call, kind, id);
     if (!existing) return ReplyError(call, existing.error());
     const Json& before = existing->second;
+    std::shared_ptr<const ManagerUpdate> manager;
+    if (kind == Kind::kUser) {
+      auto update = PlanManagerUpdate(call, normalized->resource, id, before, /*patch=*/false);
+      if (!update) return ReplyError(call, update.error());
+      manager = std::move(*update);
+    }
     auto made = MakeRow(kind, *normalized, StorePasswords(call));
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
@@ -763,7 +916,7 @@ struct ScimApi::Impl {
     auto changes = DescribeChanges(before, normalized->resource, *row);
     CommitChange(call, kind, id, row, std::move(changes), std::move(member_ops), existing->first.version, attempt,
                  [this, call, kind, id](int next_attempt) { Replace(call, kind, id, next_attempt); },
-                 std::move(normalized->unmapped));
+                 std::move(normalized->unmapped), std::move(manager));
   }
 
   // The stored resource a PUT or PATCH starts from, and its parsed document. Errors: not found,
@@ -809,11 +962,17 @@ struct ScimApi::Impl {
     std::shared_ptr<storage::ResourceRow> row;
     std::vector<core::AttributeChange> changes;
     Json unmapped = Json::object();
+    std::shared_ptr<const ManagerUpdate> manager;
     if (patched->changed) {
       auto normalized = core::NormalizeResource(patched->resource, call->TypeOf(kind), *call->registry,
                                                 core::WriteContext::kPatchResult, quirks, options.limits,
                                                 call->principal.settings.keep_unknown_attributes);
       if (!normalized) return ReplyError(call, normalized.error());
+      if (kind == Kind::kUser) {
+        auto update = PlanManagerUpdate(call, normalized->resource, id, document, /*patch=*/true);
+        if (!update) return ReplyError(call, update.error());
+        manager = std::move(*update);
+      }
       auto made = MakeRow(kind, *normalized, StorePasswords(call));
       if (!made) return ReplyError(call, made.error());
       row = std::make_shared<storage::ResourceRow>(std::move(*made));
@@ -822,7 +981,8 @@ struct ScimApi::Impl {
       unmapped = std::move(normalized->unmapped);
     }
     CommitChange(call, kind, id, row, std::move(changes), std::move(patched->member_ops), existing->first.version, attempt,
-                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); }, std::move(unmapped));
+                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); }, std::move(unmapped),
+                 std::move(manager));
   }
 
   // Merges `unmapped` (may be empty) over what the resource kept apart before.
@@ -854,7 +1014,8 @@ struct ScimApi::Impl {
   // what the resource kept before.
   void CommitChange(const CallPtr& call, Kind kind, const std::string& id, std::shared_ptr<storage::ResourceRow> row,
                     std::vector<core::AttributeChange> changes, std::vector<core::MemberOp> member_ops,
-                    int64_t check_version, int attempt, std::function<void(int)> retry, Json unmapped) {
+                    int64_t check_version, int attempt, std::function<void(int)> retry, Json unmapped,
+                    std::shared_ptr<const ManagerUpdate> manager = nullptr) {
     auto tenant = call->principal.tenant;
     bool reject = RejectUnknownMembers(call);
     std::string now = call->now;
@@ -869,7 +1030,8 @@ struct ScimApi::Impl {
     event->changes = std::move(changes);
     store.Write(
         [this, call, tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call),
-         reject, now, result, skipped, event, unmapped = std::move(unmapped)](storage::WriteTxn& txn) -> Result<void> {
+         reject, now, result, skipped, event, unmapped = std::move(unmapped),
+         manager = std::move(manager)](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
           if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
@@ -892,6 +1054,10 @@ struct ScimApi::Impl {
             document_changed = !event->changes.empty();
           }
           if (auto r = KeepUnmapped(txn, tenant, kind, id, unmapped); !r) return r;
+          if (manager) {
+            auto r = ApplyManagerChanges(txn, call, id, manager->document, manager->plan, manager->names_changed);
+            if (!r) return r;
+          }
           storage::MemberChangeResult members;
           if (!member_ops.empty()) {
             auto applied = txn.ApplyMemberOps(tenant, id, member_ops, reject);
@@ -949,9 +1115,22 @@ struct ScimApi::Impl {
           if (if_match && !if_match->Matches((*existing)->version)) {
             return std::unexpected(PreconditionFailed((*existing)->version));
           }
+          // Reports of a deleted user show no manager, and wait for one of that reference again.
+          std::vector<storage::ManagerLink> reports;
+          if (kind == Kind::kUser) {
+            auto of = txn.ReportsOf(tenant, id);
+            if (!of) return std::unexpected(of.error());
+            reports = std::move(*of);
+          }
           auto deleted = txn.Delete(tenant, kind, id, now);
           if (!deleted) return std::unexpected(deleted.error());
           *found = deleted->found;
+          for (storage::ManagerLink& link : reports) {
+            if (link.report_id == id) continue;
+            link.manager_id.reset();
+            if (auto r = txn.SetManagerLink(tenant, link); !r) return r;
+            if (auto r = ShowManager(txn, call, link.report_id, std::nullopt); !r) return r;
+          }
           // The deleted event carries the resource as it was; each group it left says so too.
           auto event = EventFor(call, kind == Kind::kUser ? core::EventType::kUserDeleted : core::EventType::kGroupDeleted,
                                 kind, id);

@@ -1,5 +1,6 @@
 #include "core/tenant_settings.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <string>
@@ -107,10 +108,30 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "manager_match") {
+    constexpr std::array<std::string_view, 4> kKeys = {"id", "userName", "email", "externalId"};
+    std::vector<std::string> order;
+    std::string_view rest = value;
+    while (!rest.empty() || order.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      auto known = std::find_if(kKeys.begin(), kKeys.end(), [&](std::string_view k) { return IEquals(k, item); });
+      if (known == kKeys.end() || std::find(order.begin(), order.end(), *known) != order.end()) {
+        return Invalid(key, value, "a comma-separated order of id, userName, email, externalId (each at most once)");
+      }
+      order.emplace_back(*known);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    settings.manager_match = std::move(order);
+    return {};
+  }
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync, rate_limit, auth_scheme, unknown_attributes");
+                  "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -119,6 +140,14 @@ bool TenantSettings::InInitialSync(std::string_view now) const {
   // Both are RFC 3339 UTC; compared to the second, where text order is time order.
   return now.substr(0, 19) < std::string_view(initial_sync).substr(0, 19);
 }
+
+namespace {
+std::string ManagerMatchText(const std::vector<std::string>& order) {
+  std::string text;
+  for (const std::string& key : order) text += (text.empty() ? "" : ",") + key;
+  return text;
+}
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const TenantSettings& settings) {
   std::string unknown = !settings.reject_unknown_members ? "server" : *settings.reject_unknown_members ? "reject" : "skip";
@@ -130,7 +159,8 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"initial_sync", settings.initial_sync},
           {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)},
           {"auth_scheme", settings.auth_scheme},
-          {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"}};
+          {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"},
+          {"manager_match", ManagerMatchText(settings.manager_match)}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

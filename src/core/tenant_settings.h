@@ -50,6 +50,9 @@ struct TenantSettings {
   // Attributes no schema of the tenant declares: refused (400 naming them), or kept apart from
   // the document and reported as unmapped (directory/tenant_schemas.h).
   bool keep_unknown_attributes = false;
+  // How an enterprise manager.value is matched to a user, in order (directory/managers.h): each of
+  // "id", "userName", "email", "externalId" at most once.
+  std::vector<std::string> manager_match = {"id", "userName", "email", "externalId"};
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
   int64_t schema_revision = 0;
@@ -71,7 +74,8 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time), passwords
 // (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit),
 // auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
-// the token, e.g. "Token token="), unknown_attributes (reject, keep).
+// the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
+// order of id, userName, email, externalId).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

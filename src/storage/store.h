@@ -397,6 +397,19 @@ struct AdminInvite {
   std::optional<std::string> used;
 };
 
+// ---- manager links (directory/managers.h) ---------------------------------------------------------
+
+// The user fields a manager reference may name.
+enum class UserKey { kId, kUserName, kEmail, kExternalId };
+
+// A user's enterprise manager as the IdP sent it (`raw`: an id, userName, email or externalId) and
+// whom it resolved to; pending (no manager_id) until that user exists.
+struct ManagerLink {
+  std::string report_id;
+  std::string raw;
+  std::optional<std::string> manager_id;
+};
+
 // ---- tenant schemas ------------------------------------------------------------------------------
 
 // A schema a tenant declared (directory/tenant_schemas.h): an extension, or the attributes it adds
@@ -556,6 +569,16 @@ class WriteTxn {
   // their unmapped parts), for rewriting every document after a schema change.
   virtual Result<std::vector<std::pair<StoredResource, std::optional<std::string>>>> ResourcesAfter(
       TenantId tenant, Kind kind, const std::string& after_id, int64_t limit) = 0;
+  // The tenant's user whose `key` equals `value`: id and externalId exactly, userName and email in
+  // any case; of several with one email, the first created.
+  virtual Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) = 0;
+  // Sets (adds or replaces) the report's link; RemoveManagerLink returns false when it had none.
+  virtual Result<void> SetManagerLink(TenantId tenant, const ManagerLink& link) = 0;
+  virtual Result<bool> RemoveManagerLink(TenantId tenant, const std::string& report_id) = 0;
+  // Pending links whose raw value is one of `keys` (any case).
+  virtual Result<std::vector<ManagerLink>> PendingManagerLinks(TenantId tenant, const std::vector<std::string>& keys) = 0;
+  // The links resolved to `manager_id` (its direct reports).
+  virtual Result<std::vector<ManagerLink>> ReportsOf(TenantId tenant, const std::string& manager_id) = 0;
   // Replaces a document's body only (no indexed column may change) and sets its version.
   virtual Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
                                    int64_t version) = 0;
@@ -646,6 +669,11 @@ class Store {
   virtual Result<std::optional<AdminCredentialMatch>> FindAdminCredentialByHash(const std::string& hash) = 0;
   // An account's API keys (not its sessions), oldest first.
   virtual Result<std::vector<AdminCredential>> ListAdminKeys(const std::string& account_id) = 0;
+
+  // As WriteTxn::FindUser, from a reader.
+  virtual Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) = 0;
+  // Every manager link of the tenant (resolved and pending), by report id.
+  virtual Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) = 0;
 
   virtual Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) = 0;
   virtual Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) = 0;

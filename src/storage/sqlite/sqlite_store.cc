@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -305,6 +306,18 @@ CREATE TABLE resource_unmapped (
   data TEXT NOT NULL
 );
 CREATE INDEX resource_unmapped_tenant ON resource_unmapped(tenant_id);
+)sql",
+    // 12: users' enterprise managers as sent, resolved or pending.
+    R"sql(
+CREATE TABLE manager_links (
+  report_seq INTEGER PRIMARY KEY REFERENCES resources(seq) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL,
+  report_id TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  manager_id TEXT
+);
+CREATE INDEX manager_links_manager ON manager_links(tenant_id, manager_id) WHERE manager_id IS NOT NULL;
+CREATE INDEX manager_links_pending ON manager_links(tenant_id, lower(raw)) WHERE manager_id IS NULL;
 )sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -657,6 +670,34 @@ Result<std::vector<TenantSchemaRecord>> SchemasOf(Connection& db, TenantId tenan
       db, "SELECT urn, definition, updated FROM tenant_schemas WHERE tenant_id = ?1 ORDER BY urn",
       [&](Statement& s) { s.Bind(1, tenant.value); },
       [](const Statement& s) { return TenantSchemaRecord{s.Text(0), s.Text(1), s.Text(2)}; });
+}
+
+Result<std::optional<StoredResource>> FindUserIn(Connection& db, TenantId tenant, UserKey key, const std::string& value) {
+  std::string where;
+  switch (key) {
+    case UserKey::kId: where = "r.id = ?2"; break;
+    case UserKey::kUserName: where = "lower(r.user_name) = lower(?2)"; break;
+    case UserKey::kExternalId: where = "r.external_id = ?2"; break;
+    case UserKey::kEmail:
+      where = "r.seq = (SELECT e.resource_seq FROM resource_emails e WHERE e.tenant_id = ?1 AND "
+              "e.value_lower = lower(?2) ORDER BY e.resource_seq LIMIT 1)";
+      break;
+  }
+  return QueryOne<StoredResource>(
+      db, std::string("SELECT ") + kResourceColumns + " FROM resources r WHERE r.tenant_id = ?1 AND r.kind = 1 AND " +
+              where + " ORDER BY r.seq LIMIT 1",
+      [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, value); }, ReadResource);
+}
+
+Result<std::vector<ManagerLink>> LinksWhere(Connection& db, TenantId tenant, const std::string& where,
+                                            const std::function<void(Statement&)>& bind) {
+  return Query<ManagerLink>(
+      db, "SELECT report_id, raw, manager_id FROM manager_links WHERE tenant_id = ?1 " + where + " ORDER BY report_id",
+      [&](Statement& s) {
+        s.Bind(1, tenant.value);
+        bind(s);
+      },
+      [](const Statement& s) { return ManagerLink{s.Text(0), s.Text(1), s.OptionalText(2)}; });
 }
 
 Result<std::optional<std::string>> UnmappedOfResource(Connection& db, TenantId tenant, Kind kind,
@@ -1306,6 +1347,48 @@ class SqliteWriteTxn final : public WriteTxn {
           s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, after_id).Bind(4, limit);
         },
         [](const Statement& s) { return Row{ReadResource(s), s.OptionalText(kResourceColumnCount)}; });
+  }
+
+  Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
+    return FindUserIn(db_, tenant, key, value);
+  }
+
+  Result<void> SetManagerLink(TenantId tenant, const ManagerLink& link) override {
+    auto s = db_.Prepare(
+        "INSERT INTO manager_links (report_seq, tenant_id, report_id, raw, manager_id) "
+        "SELECT seq, tenant_id, id, ?3, ?4 FROM resources WHERE tenant_id = ?1 AND kind = 1 AND id = ?2 "
+        "ON CONFLICT (report_seq) DO UPDATE SET raw = ?3, manager_id = ?4");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, link.report_id).Bind(3, link.raw);
+    if (link.manager_id) s->Bind(4, *link.manager_id);
+    else s->BindNull(4);
+    return s->Run();
+  }
+
+  Result<bool> RemoveManagerLink(TenantId tenant, const std::string& report_id) override {
+    auto s = db_.Prepare("DELETE FROM manager_links WHERE tenant_id = ?1 AND report_id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, report_id);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<std::vector<ManagerLink>> PendingManagerLinks(TenantId tenant, const std::vector<std::string>& keys) override {
+    std::vector<ManagerLink> links;
+    for (const std::string& key : keys) {
+      auto found = LinksWhere(db_, tenant, "AND manager_id IS NULL AND lower(raw) = lower(?2)",
+                              [&](Statement& s) { s.Bind(2, key); });
+      if (!found) return std::unexpected(found.error());
+      for (auto& link : *found) {
+        bool seen = std::any_of(links.begin(), links.end(), [&](const ManagerLink& l) { return l.report_id == link.report_id; });
+        if (!seen) links.push_back(std::move(link));
+      }
+    }
+    return links;
+  }
+
+  Result<std::vector<ManagerLink>> ReportsOf(TenantId tenant, const std::string& manager_id) override {
+    return LinksWhere(db_, tenant, "AND manager_id = ?2", [&](Statement& s) { s.Bind(2, manager_id); });
   }
 
   Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
@@ -1975,6 +2058,18 @@ class SqliteStore final : public Store {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return UnmappedOfResource(*db->connection, tenant, kind, id);
+  }
+
+  Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return FindUserIn(*db->connection, tenant, key, value);
+  }
+
+  Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return LinksWhere(*db->connection, tenant, "", [](Statement&) {});
   }
 
   Result<std::vector<std::string>> UnmappedOf(TenantId tenant, int64_t limit) override {
