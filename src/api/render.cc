@@ -259,8 +259,9 @@ std::string Location(const std::string& base_url, storage::Kind kind, const std:
 namespace {
 
 // The enterprise manager's "$ref" (its location at this request's base URL) after its value. The
-// stored document holds {"value":ID,"displayName":…} (directory/managers.h); ids are UUIDs, so the
-// text needs no escaping and the splice no parse.
+// stored document holds {"value":ID,"displayName":…} for a resolved manager and {"value":REFERENCE}
+// for a pending one (directory/managers.h); ids are UUIDs, so the text needs no escaping and the
+// splice no parse.
 void SpliceManagerRef(std::string& text, const std::string& base_url) {
   constexpr std::string_view kManager = R"("manager":{"value":")";
   size_t enterprise = text.find("\"" + std::string(core::kEnterpriseUserSchema) + "\":{");
@@ -269,7 +270,9 @@ void SpliceManagerRef(std::string& text, const std::string& base_url) {
   if (at == std::string::npos) return;
   size_t id_start = at + kManager.size();
   size_t id_end = text.find('"', id_start);
-  if (id_end == std::string::npos) return;
+  // A resolved manager has its displayName; a pending one (the reference as sent) has no $ref.
+  constexpr std::string_view kDisplay = R"(","displayName":)";
+  if (id_end == std::string::npos || text.compare(id_end, kDisplay.size(), kDisplay) != 0) return;
   std::string id = text.substr(id_start, id_end - id_start);
   text.insert(id_end + 1, ",\"$ref\":" + JsonString(Location(base_url, storage::Kind::kUser, id)));
 }

@@ -678,7 +678,9 @@ struct ScimApi::Impl {
       directory::SetManager(document, std::pair{(*manager)->id, body ? directory::DisplayOf(*body) : std::string()});
       plan.link.manager_id = (*manager)->id;
     } else {
-      directory::SetManager(document, std::nullopt);
+      // Shown as sent until it resolves: an IdP that reads the user back and PUTs it whole (Okta)
+      // sends the reference again instead of dropping it.
+      directory::SetManager(document, std::pair{*reference, std::string()});
     }
     return plan;
   }
@@ -1115,7 +1117,7 @@ struct ScimApi::Impl {
           if (if_match && !if_match->Matches((*existing)->version)) {
             return std::unexpected(PreconditionFailed((*existing)->version));
           }
-          // Reports of a deleted user show no manager, and wait for one of that reference again.
+          // Reports of a deleted user show their reference as sent again, and wait for a user it names.
           std::vector<storage::ManagerLink> reports;
           if (kind == Kind::kUser) {
             auto of = txn.ReportsOf(tenant, id);
@@ -1129,7 +1131,7 @@ struct ScimApi::Impl {
             if (link.report_id == id) continue;
             link.manager_id.reset();
             if (auto r = txn.SetManagerLink(tenant, link); !r) return r;
-            if (auto r = ShowManager(txn, call, link.report_id, std::nullopt); !r) return r;
+            if (auto r = ShowManager(txn, call, link.report_id, std::pair{link.raw, std::string()}); !r) return r;
           }
           // The deleted event carries the resource as it was; each group it left says so too.
           auto event = EventFor(call, kind == Kind::kUser ? core::EventType::kUserDeleted : core::EventType::kGroupDeleted,

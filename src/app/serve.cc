@@ -245,7 +245,7 @@ int Serve(const ServeFlags& flags) {
         dispatcher.Notify();
       },
       &journal);
-  api::HostApi host_api(*env->store, feed_waiter, [&dispatcher] { dispatcher.Notify(); });
+  api::HostApi host_api(*env->store, feed_waiter, *registry, [&dispatcher] { dispatcher.Notify(); });
   api::OAuthOptions oauth_options;
   oauth_options.public_base_url = api_options.public_base_url;
   oauth_options.scheme = api_options.scheme;

@@ -108,6 +108,12 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "groups_as_departments") {
+    if (IEquals(value, "true")) settings.groups_as_departments = true;
+    else if (IEquals(value, "false")) settings.groups_as_departments = false;
+    else return Invalid(key, value, "true, false");
+    return {};
+  }
   if (key == "manager_match") {
     constexpr std::array<std::string_view, 4> kKeys = {"id", "userName", "email", "externalId"};
     std::vector<std::string> order;
@@ -131,7 +137,7 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match");
+                  "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -160,7 +166,8 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)},
           {"auth_scheme", settings.auth_scheme},
           {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"},
-          {"manager_match", ManagerMatchText(settings.manager_match)}};
+          {"manager_match", ManagerMatchText(settings.manager_match)},
+          {"groups_as_departments", settings.groups_as_departments ? "true" : "false"}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

@@ -53,6 +53,8 @@ struct TenantSettings {
   // How an enterprise manager.value is matched to a user, in order (directory/managers.h): each of
   // "id", "userName", "email", "externalId" at most once.
   std::vector<std::string> manager_match = {"id", "userName", "email", "externalId"};
+  // Pushed groups are departments too (directory/directory_view.h).
+  bool groups_as_departments = false;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
   int64_t schema_revision = 0;
@@ -75,7 +77,7 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit),
 // auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
 // the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
-// order of id, userName, email, externalId).
+// order of id, userName, email, externalId), groups_as_departments (true, false).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

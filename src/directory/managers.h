@@ -3,7 +3,8 @@
 // (Okta), or externalId; Okta admins also map the email to a non-standard `manager.Email`. scimd
 // resolves the reference in the tenant's order (setting manager_match), stores the manager's SCIM
 // id with its displayName, and keeps a reference to a user who does not exist yet pending: the
-// document shows no manager until that user is created or renamed to match, and then it does.
+// document shows the reference as sent (a value without displayName or $ref) until that user is
+// created or renamed to match, and then the manager's id.
 //
 // These are the document-level steps; api/scim_api.cc runs them in the write path and
 // storage::ManagerLink keeps each link.

@@ -232,7 +232,9 @@ class Quirks(ServerTestCase):
     def test_q23_okta_manager_as_okta_free_text_id_is_kept(self):
         # Pattern (a): external name manager.value fed from Okta's managerId, an Okta user id that is not
         # a SCIM id here (and may name a user not provisioned yet). The create must not fail on it.
-        # (Pattern (b), manager.Email, is a gap: see README.md.)
+        # A reference nobody matches is kept as sent (pending) until a user it names arrives: Okta sends its
+        # own user id as externalId, so the manager resolves when provisioned. Pattern (b), manager.Email:
+        # e2e/test_directory.py.
         okta = Client(self.server.port, self.server.demo_token)
         okta_id = "00u1a2b3c4D5e6F7g8h9"
         try:

@@ -38,7 +38,8 @@ class ManagerLinkTest(ServerTestCase):
         client = self.tenant_client("okta-order")
         report = self.create(client, user("rita@okta-order.example", {"value": "boss@okta-order.example"},
                                           displayName="Rita"))
-        self.assertNotIn(ENTERPRISE, report, "a pending manager is not shown")
+        self.assertEqual(report[ENTERPRISE]["manager"], {"value": "boss@okta-order.example"},
+                         "a pending manager is shown as sent, without displayName or $ref")
         boss = self.create(client, user("boss@okta-order.example", displayName="The Boss"))
         manager = self.manager_of(client, report["id"])
         self.assertEqual(manager["value"], boss["id"])
@@ -57,7 +58,7 @@ class ManagerLinkTest(ServerTestCase):
         self.assertEqual(renamed.status, 200, renamed.text)
         self.assertEqual(self.manager_of(client, report["id"])["displayName"], "Chief")
         self.assertEqual(client.delete(f"/Users/{boss['id']}").status, 204)
-        self.assertIsNone(self.manager_of(client, report["id"]))
+        self.assertEqual(self.manager_of(client, report["id"]), {"value": "boss@okta-order.example"})
         again = self.create(client, user("BOSS@okta-order.example", displayName="New Boss"))
         self.assertEqual(self.manager_of(client, report["id"])["value"], again["id"])
 
@@ -75,14 +76,14 @@ class ManagerLinkTest(ServerTestCase):
         # Only externalId: a userName reference now waits for a user with that externalId.
         self.server.cli("tenant", "set", "refs", "manager_match", "externalId", check=True)
         waiting = self.create(client, user("f@refs.example", {"value": "ceo@refs.example"}))
-        self.assertNotIn(ENTERPRISE, waiting)
+        self.assertEqual(waiting[ENTERPRISE]["manager"], {"value": "ceo@refs.example"})
         self.assertEqual(self.create(client, user("g@refs.example", {"value": "EMP-1"}))[ENTERPRISE]["manager"]["value"],
                          boss["id"])
         # A PATCH names another manager; an unknown one makes the link pending (no manager shown).
         patched = client.patch(f"/Users/{by_id['id']}", patch_op(
             {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": {"value": "nobody-yet"}}))
         self.assertEqual(patched.status, 200, patched.text)
-        self.assertNotIn(ENTERPRISE, patched.json)
+        self.assertEqual(patched.json[ENTERPRISE]["manager"], {"value": "nobody-yet"})
         other = self.create(client, user("nobody@refs.example", externalId="nobody-yet"))
         self.assertEqual(self.manager_of(client, by_id["id"])["value"], other["id"])
         cleared = client.post("/Users", user("h@refs.example", {"value": ""}))  # Entra's empty manager: none
@@ -104,3 +105,129 @@ class ManagerLinkTest(ServerTestCase):
         version = client.get(f"/Users/{report['id']}").json["meta"]["version"]
         client.patch(f"/Users/{boss['id']}", patch_op({"op": "replace", "path": "displayName", "value": "B2"}))
         self.assertEqual(client.get(f"/Users/{report['id']}").json["meta"]["version"], version)
+
+
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+class DirectoryViewTest(ServerTestCase):
+    """The host API's view of a tenant's directory."""
+
+    def setUp(self):
+        super().setUp()
+        self.name = "org-" + self.id().rsplit(".", 1)[-1][-12:].replace("_", "-")
+        self.server.cli("tenant", "create", self.name, check=True)
+        self.idp = self.server.client(self.server.issue_token(self.name), prefix=f"/scim/v2/{self.name}")
+        key = self.server.cli("apikey", "issue", "--tenant", self.name, check=True).stdout.strip().splitlines()[-1]
+        self.app = Client(self.server.port, "Bearer " + key, prefix=f"/api/v1/tenants/{self.name}")
+        self.addCleanup(self.idp.close)
+        self.addCleanup(self.app.close)
+
+    def create(self, path, body) -> dict:
+        created = self.idp.post(path, body)
+        self.assertEqual(created.status, 201, created.text)
+        return created.json
+
+    def person(self, login, manager=None, department=None, **extra) -> dict:
+        body = user(f"{login}@{self.name}.example", {"value": f"{manager}@{self.name}.example"} if manager else None,
+                    displayName=login.upper(), **extra)
+        if department:
+            body.setdefault(ENTERPRISE, {})["department"] = department
+        return self.create("/Users", body)
+
+    def group(self, name, members=(), **extra) -> dict:
+        return self.create("/Groups", {"schemas": [CORE_GROUP], "displayName": name,
+                                       "members": [{"value": m["id"]} for m in members], **extra})
+
+    def test_users_carry_manager_departments_groups_and_effective_roles(self):
+        with open(self.server.data_dir + "/group-role.json", "w") as f:
+            f.write('{"id": "%s", "attributes": [{"name": "role", "type": "string"}]}' % CORE_GROUP)
+        self.server.cli("schema", "apply", self.name, self.server.data_dir + "/group-role.json", check=True)
+        ceo = self.person("ceo", department="Board")
+        vp = self.person("vp", "ceo", "Engineering")
+        eng1 = self.person("eng1", "vp", "Engineering", roles=[{"value": "viewer"}])
+        eng2 = self.person("eng2", "vp", "Engineering")
+        admins = self.group("Admins", [eng1], role="ADMIN")
+
+        listed = self.app.get("/users?count=10")
+        self.assertEqual(listed.status, 200, listed.text)
+        self.assertEqual(listed.json["totalResults"], 4)
+        by_id = {u["id"]: u for u in listed.json["users"]}
+        first = by_id[eng1["id"]]
+        self.assertEqual(first["manager"], {"id": vp["id"], "displayName": "VP"})
+        self.assertEqual([d["name"] for d in first["departments"]], ["Engineering"])
+        self.assertEqual(first["groups"], [{"id": admins["id"], "displayName": "Admins"}])
+        self.assertEqual(first["roles"], ["ADMIN", "viewer"])
+        self.assertEqual(first["resource"]["userName"], f"eng1@{self.name}.example")
+        self.assertIsNone(by_id[ceo["id"]]["manager"])
+        one = self.app.get(q("/users", filter=f'userName eq "eng2@{self.name}.example"')).json
+        self.assertEqual([u["id"] for u in one["users"]], [eng2["id"]])
+        self.assertScimError(self.app.get(q("/users", filter="userName eq")), 400, "invalidFilter")
+        paged = self.app.get("/users?count=3&cursor=").json
+        self.assertEqual(len(paged["users"]), 3)
+        rest = self.app.get(q("/users", count=3, cursor=paged["next_cursor"])).json
+        self.assertEqual(len(rest["users"]), 1)
+
+        detail = self.app.get(f"/users/{eng1['id']}").json
+        self.assertEqual(detail["chain"], [vp["id"], ceo["id"]])
+        self.assertFalse(detail["chain_has_cycle"])
+        self.assertEqual(sorted(self.app.get(f"/users/{vp['id']}").json["reports"]), sorted([eng1["id"], eng2["id"]]))
+        self.assertScimError(self.app.get("/users/nosuch"), 404)
+
+        chart = self.app.get("/orgchart").json
+        self.assertEqual(chart["cycles"], [])
+        [root] = chart["roots"]
+        self.assertEqual(root["id"], ceo["id"])
+        self.assertEqual([r["id"] for r in root["reports"]], [vp["id"]])
+        self.assertEqual(sorted(r["id"] for r in root["reports"][0]["reports"]), sorted([eng1["id"], eng2["id"]]))
+
+        # A group's role reaches its members at once, and leaves with them.
+        self.idp.patch(f"/Groups/{admins['id']}", patch_op({"op": "replace", "path": "role", "value": "SUPERADMIN"}))
+        self.assertEqual(self.app.get(f"/users/{eng1['id']}").json["roles"], ["SUPERADMIN", "viewer"])
+        self.idp.patch(f"/Groups/{admins['id']}", patch_op({"op": "add", "path": "members", "value": [{"value": eng2["id"]}]}))
+        self.assertEqual(self.app.get(f"/users/{eng2['id']}").json["roles"], ["SUPERADMIN"])
+        self.idp.patch(f"/Groups/{admins['id']}", patch_op(
+            {"op": "remove", "path": f'members[value eq "{eng1["id"]}"]'}))
+        self.assertEqual(self.app.get(f"/users/{eng1['id']}").json["roles"], ["viewer"])
+
+    def test_cycles_are_reported_not_followed(self):
+        a = self.person("a", "b")  # b does not exist yet: pending
+        b = self.person("b", "a")  # resolves a -> b and b -> a
+        detail = self.app.get(f"/users/{a['id']}").json
+        self.assertEqual(detail["chain"], [b["id"]])
+        self.assertTrue(detail["chain_has_cycle"])
+        chart = self.app.get("/orgchart").json
+        self.assertEqual(chart["cycles"], [sorted([a["id"], b["id"]])])
+        self.assertEqual(len(chart["roots"]), 1)
+
+    def test_departments_from_the_attribute_and_from_pushed_groups(self):
+        eng1 = self.person("eng1", department="Engineering")
+        eng2 = self.person("eng2", department="engineering")
+        sales = self.person("sal1", department="Sales")
+        platform = self.group("Platform", [eng1, sales])  # pushed before groups count as departments
+        listed = self.app.get("/departments").json["departments"]
+        self.assertEqual([(d["name"], d["users"], d["source"]) for d in listed],
+                         [("Engineering", 2, "attribute"), ("Sales", 1, "attribute")])
+
+        self.server.cli("tenant", "set", self.name, "groups_as_departments", "true", check=True)
+        listed = {d["name"]: d for d in self.app.get("/departments").json["departments"]}
+        self.assertEqual(listed["Platform"]["id"], platform["id"])
+        self.assertEqual(listed["Platform"]["users"], 2)
+        members = self.app.get(f"/departments/{platform['id']}").json["users"]
+        self.assertEqual(sorted(m["id"] for m in members), sorted([eng1["id"], sales["id"]]))
+        self.assertEqual(sorted(d["name"] for d in self.app.get(f"/users/{eng1['id']}").json["departments"]),
+                         ["Engineering", "Platform"])
+
+        # Renaming the group renames the department: same id, no second one.
+        self.idp.patch(f"/Groups/{platform['id']}", patch_op({"op": "replace", "path": "displayName", "value": "Platform Eng"}))
+        listed = {d["name"]: d for d in self.app.get("/departments").json["departments"]}
+        self.assertNotIn("Platform", listed)
+        self.assertEqual(listed["Platform Eng"]["id"], platform["id"])
+        # A group named like a department value is that department.
+        engineering = self.group("ENGINEERING", [])
+        listed = {d["name"].lower(): d for d in self.app.get("/departments").json["departments"]}
+        self.assertEqual(listed["engineering"]["id"], engineering["id"])
+        self.assertEqual(listed["engineering"]["users"], 2)
+        self.assertEqual(len([d for d in listed if d == "engineering"]), 1)
+        self.assertScimError(self.app.get("/departments/dept_nosuch"), 404)
+        self.assertEqual(eng2["id"] in [u["id"] for u in self.app.get(f"/departments/{engineering['id']}").json["users"]], True)
