@@ -22,6 +22,7 @@
 #include "core/redact.h"
 #include "core/tenant_settings.h"
 #include "directory/managers.h"
+#include "directory/policy.h"
 #include "directory/tenant_schemas.h"
 #include "core/time.h"
 #include "core/validate.h"
@@ -130,6 +131,12 @@ void Reply(const CallPtr& call, http::Response response) {
     if (!response.log_note.empty()) response.log_note += "; ";
     response.log_note += (call->quirks.lenient() ? "quirks: " : "refused quirks: ") + call->quirks.Summary();
   }
+  bool read = call->request.method == "GET" || call->request.method == "HEAD" || call->request.path.ends_with("/.search");
+  if (call->principal.settings.dry_run && !read) {
+    response.headers.emplace_back("Scimd-Dry-Run", "true");
+    if (!response.log_note.empty()) response.log_note += "; ";
+    response.log_note += "dry run: nothing was written";
+  }
   RecordInJournal(*call, response);
   call->respond(std::move(response));
 }
@@ -157,6 +164,8 @@ bool IsJsonContentType(std::string_view content_type) {
 
 // A write that lost a race with another write to the same resource; the caller starts over.
 constexpr std::string_view kVersionConflict = "scimd:version-conflict";
+// A dry run's transaction, rolled back on purpose after everything in it succeeded.
+constexpr std::string_view kDryRun = "scimd:dry-run";
 
 }  // namespace
 
@@ -639,6 +648,24 @@ struct ScimApi::Impl {
     if (events_committed) events_committed();
   }
 
+  // A request's write: on a tenant in dry run (its settings' dry_run), the transaction runs to the
+  // end, so every check the database makes is made, and is then rolled back; `done` hears success.
+  void WriteFor(const CallPtr& call, storage::WriteFn fn, storage::WriteDone done) {
+    if (!call->principal.settings.dry_run) return store.Write(std::move(fn), std::move(done));
+    store.Write(
+        [fn = std::move(fn)](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = fn(txn); !r) return r;
+          return Fail(ErrorType::kConflict, std::string(kDryRun));
+        },
+        [call, done = std::move(done)](Result<void> result) {
+          if (!result && result.error().type == ErrorType::kConflict && result.error().detail == kDryRun) {
+            call->event_ids.clear();  // rolled back with the rest
+            return done({});
+          }
+          done(std::move(result));
+        });
+  }
+
   // ---- enterprise managers (directory/managers.h) -----------------------------------------------
 
   // What a user write does to its manager link.
@@ -731,6 +758,9 @@ struct ScimApi::Impl {
   Result<std::shared_ptr<const ManagerUpdate>> PlanManagerUpdate(const CallPtr& call, Json& document,
                                                                  const std::string& id, const Json& before,
                                                                  bool patch) {
+    if (auto allowed = directory::CheckEmailDomains(document, call->principal.settings.email_domains); !allowed) {
+      return std::unexpected(allowed.error());
+    }
     auto plan = PlanManager(call, document, id, patch ? &before : nullptr);
     if (!plan) return std::unexpected(plan.error());
     bool names_changed = directory::ReferenceKeys(id, document) != directory::ReferenceKeys(id, before) ||
@@ -826,6 +856,10 @@ struct ScimApi::Impl {
     std::string id = auth::NewUuid();
     ManagerPlan manager;
     if (kind == Kind::kUser) {
+      if (auto allowed = directory::CheckEmailDomains(normalized->resource, call->principal.settings.email_domains);
+          !allowed) {
+        return ReplyError(call, allowed.error());
+      }
       auto plan = PlanManager(call, normalized->resource, id, nullptr);
       if (!plan) return ReplyError(call, plan.error());
       manager = std::move(*plan);
@@ -849,7 +883,7 @@ struct ScimApi::Impl {
     std::optional<std::string> unmapped;
     if (!normalized->unmapped.empty()) unmapped = core::DumpJson(normalized->unmapped);
     auto document = std::make_shared<Json>(std::move(normalized->resource));
-    store.Write(
+    WriteFor(call,
         [this, call, tenant, kind, row, members, reject, skipped, created, created_row, unmapped = std::move(unmapped),
          manager = std::move(manager), document](storage::WriteTxn& txn) -> Result<void> {
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
@@ -1030,7 +1064,7 @@ struct ScimApi::Impl {
         kind == Kind::kUser ? core::ClassifyUserUpdate(changes) : core::ClassifyGroupUpdate(changes);
     auto event = std::make_shared<events::EventSpec>(EventFor(call, document_event, kind, id));
     event->changes = std::move(changes);
-    store.Write(
+    WriteFor(call,
         [this, call, tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call),
          reject, now, result, skipped, event, unmapped = std::move(unmapped),
          manager = std::move(manager)](storage::WriteTxn& txn) -> Result<void> {
@@ -1109,7 +1143,7 @@ struct ScimApi::Impl {
     auto tenant = call->principal.tenant;
     std::string now = call->now;
     auto found = std::make_shared<bool>(false);
-    store.Write(
+    WriteFor(call,
         [this, call, tenant, kind, id, now, found, if_match = IfMatch(call)](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());

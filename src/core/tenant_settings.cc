@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <string>
 
@@ -108,6 +109,33 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "dry_run") {
+    if (IEquals(value, "true")) settings.dry_run = true;
+    else if (IEquals(value, "false")) settings.dry_run = false;
+    else return Invalid(key, value, "true, false");
+    return {};
+  }
+  if (key == "email_domains") {
+    std::vector<std::string> domains;
+    if (!IEquals(value, "any")) {
+      std::string_view rest = value;
+      while (true) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        bool valid = !item.empty() && item.size() <= 253 && item.find('.') != std::string_view::npos &&
+                     item.front() != '.' && item.back() != '.';
+        for (char c : item) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
+        if (!valid) return Invalid(key, value, "any, or a comma-separated list of domains (acme.com,acme.co.uk)");
+        domains.push_back(ToLower(item));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+    settings.email_domains = std::move(domains);
+    return {};
+  }
   if (key == "groups_as_departments") {
     if (IEquals(value, "true")) settings.groups_as_departments = true;
     else if (IEquals(value, "false")) settings.groups_as_departments = false;
@@ -137,7 +165,8 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments");
+                  "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments, "
+                  "email_domains, dry_run");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -148,7 +177,8 @@ bool TenantSettings::InInitialSync(std::string_view now) const {
 }
 
 namespace {
-std::string ManagerMatchText(const std::vector<std::string>& order) {
+// "a,b,c".
+std::string CommaList(const std::vector<std::string>& order) {
   std::string text;
   for (const std::string& key : order) text += (text.empty() ? "" : ",") + key;
   return text;
@@ -166,8 +196,10 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)},
           {"auth_scheme", settings.auth_scheme},
           {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"},
-          {"manager_match", ManagerMatchText(settings.manager_match)},
-          {"groups_as_departments", settings.groups_as_departments ? "true" : "false"}};
+          {"manager_match", CommaList(settings.manager_match)},
+          {"groups_as_departments", settings.groups_as_departments ? "true" : "false"},
+          {"email_domains", settings.email_domains.empty() ? "any" : CommaList(settings.email_domains)},
+          {"dry_run", settings.dry_run ? "true" : "false"}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

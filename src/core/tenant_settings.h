@@ -55,6 +55,12 @@ struct TenantSettings {
   std::vector<std::string> manager_match = {"id", "userName", "email", "externalId"};
   // Pushed groups are departments too (directory/directory_view.h).
   bool groups_as_departments = false;
+  // Email domains a user's userName (when it is an address) and emails must be in, or below;
+  // empty: any. Stored lower-case.
+  std::vector<std::string> email_domains;
+  // A new connection's trial: writes are validated (uniqueness included) and journaled, answered as
+  // if applied, and rolled back.
+  bool dry_run = false;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
   int64_t schema_revision = 0;
@@ -77,7 +83,8 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit),
 // auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
 // the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
-// order of id, userName, email, externalId), groups_as_departments (true, false).
+// order of id, userName, email, externalId), groups_as_departments (true, false), email_domains (any,
+// or a comma-separated list of domains), dry_run (true, false).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

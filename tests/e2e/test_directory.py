@@ -231,3 +231,62 @@ class DirectoryViewTest(ServerTestCase):
         self.assertEqual(len([d for d in listed if d == "engineering"]), 1)
         self.assertScimError(self.app.get("/departments/dept_nosuch"), 404)
         self.assertEqual(eng2["id"] in [u["id"] for u in self.app.get(f"/departments/{engineering['id']}").json["users"]], True)
+
+
+class ProvisioningPolicyTest(ServerTestCase):
+    """Per-tenant safety: an email-domain allow-list, and a dry run for a new connection."""
+
+    def tenant(self, name):
+        self.server.cli("tenant", "create", name, check=True)
+        client = self.server.client(self.server.issue_token(name), prefix=f"/scim/v2/{name}")
+        self.addCleanup(client.close)
+        return client
+
+    def test_email_domains_refuse_addresses_elsewhere(self):
+        client = self.tenant("domains")
+        self.server.cli("tenant", "set", "domains", "email_domains", "acme.com, Acme.co.uk", check=True)
+        self.assertEqual(client.post("/Users", user("ann@acme.com")).status, 201)
+        self.assertEqual(client.post("/Users", user("bob@eu.acme.com")).status, 201)  # below a listed domain
+        self.assertEqual(client.post("/Users", user("cid@ACME.CO.UK")).status, 201)
+        refused = client.post("/Users", user("eve@evil.example"))
+        self.assertScimError(refused, 400, "invalidValue")
+        self.assertIn("acme.com, acme.co.uk", refused.json["detail"])
+        self.assertIn("eve@evil.example", refused.json["detail"])
+        uid = client.get(q("/Users", filter='userName eq "ann@acme.com"')).json["Resources"][0]["id"]
+        sneaky = client.patch(f"/Users/{uid}", patch_op({"op": "add", "path": "emails",
+                                                          "value": [{"value": "ann@gmail.com", "type": "home"}]}))
+        self.assertScimError(sneaky, 400, "invalidValue")
+        self.assertNotIn("gmail", client.get(f"/Users/{uid}").text)
+        self.assertEqual(self.server.cli("tenant", "set", "domains", "email_domains", "not a domain").returncode, 2)
+        self.server.cli("tenant", "set", "domains", "email_domains", "any", check=True)
+        self.assertEqual(client.post("/Users", user("eve@evil.example")).status, 201)
+
+    def test_a_dry_run_answers_as_if_applied_writes_nothing_and_journals_it(self):
+        client = self.tenant("trial")
+        existing = client.post("/Users", user("kept@trial.example"))
+        self.assertEqual(existing.status, 201)
+        self.server.cli("tenant", "set", "trial", "dry_run", "true", check=True)
+        created = client.post("/Users", user("new@trial.example"))
+        self.assertEqual(created.status, 201, created.text)
+        self.assertEqual(created.header("Scimd-Dry-Run"), "true")
+        self.assertEqual(created.json["userName"], "new@trial.example")
+        self.assertScimError(client.get(f"/Users/{created.json['id']}"), 404)
+        # What the database would refuse is refused, as it would be.
+        self.assertScimError(client.post("/Users", user("KEPT@trial.example")), 409, "uniqueness")
+        patched = client.patch(f"/Users/{existing.json['id']}", patch_op({"op": "replace", "path": "active", "value": False}))
+        self.assertEqual(patched.status, 200, patched.text)
+        self.assertIs(patched.json["active"], False)
+        self.assertEqual(client.delete(f"/Users/{existing.json['id']}").status, 204)
+        kept = client.get(f"/Users/{existing.json['id']}")
+        self.assertEqual(kept.status, 200)
+        self.assertIs(kept.json["active"], True)
+        self.assertEqual(client.get("/Users").json["totalResults"], 1)
+        journal = self.server.cli("journal", "trial", "--limit", "10", check=True).stdout
+        self.assertIn("dry run", journal)
+        key = self.server.cli("apikey", "issue", "--tenant", "trial", check=True).stdout.strip().splitlines()[-1]
+        feed = Client(self.server.port, "Bearer " + key, prefix="/api/v1/tenants/trial")
+        self.addCleanup(feed.close)
+        self.assertEqual(len(feed.get("/events").json["events"]), 1, "only the create before the dry run")
+        self.server.cli("tenant", "set", "trial", "dry_run", "false", check=True)
+        self.assertEqual(client.post("/Users", user("new@trial.example")).status, 201)
+        self.assertEqual(client.get("/Users").json["totalResults"], 2)
