@@ -24,6 +24,7 @@ constexpr std::string_view kSessionCookie = "scimd_admin";
 constexpr int64_t kDefaultAuditLimit = 100;
 constexpr int64_t kMaxAuditLimit = 1000;
 constexpr int64_t kMaxUnmappedScan = 100000;  // resources the unmapped report looks at
+constexpr int64_t kMaxTombstones = 1000;       // the newest, in the tombstones list
 
 http::Response Error(const core::Error& error) { return ErrorResponse(error); }
 
@@ -383,7 +384,7 @@ struct AdminApi::Impl {
     }
     const std::string& area = s[2];
     bool operator_only = area == "settings" || area == "admins" || area == "invites" || area == "schemas" ||
-                         area == "unmapped";
+                         area == "unmapped" || area == "tombstones";
     if (operator_only && !call.principal.IsOperator()) return Forbidden();
     if (area == "settings" && s.size() == 3) return Settings(call, tenant);
     if (area == "tokens") return Tokens(call, tenant);
@@ -395,6 +396,25 @@ struct AdminApi::Impl {
     }
     if (area == "admins") return TenantAdmins(call, tenant);
     if (area == "schemas") return Schemas(call, tenant);
+    if (area == "tombstones" && s.size() == 3) {
+      if (!get) return MethodNotAllowed("GET");
+      auto tombstones = store.ListTombstones(tenant.id, kMaxTombstones);
+      if (!tombstones) return Error(tombstones.error());
+      Json list = Json::array();
+      for (const auto& t : *tombstones) {
+        auto document = t.body ? core::ParseJson(*t.body) : core::Result<Json>(Json(nullptr));
+        list.push_back({{"id", t.id},
+                        {"resourceType", storage::KindName(t.kind)},
+                        {"userName", OptionalText(t.user_name)},
+                        {"externalId", OptionalText(t.external_id)},
+                        {"displayName", OptionalText(t.display_name)},
+                        {"created", t.created},
+                        {"deleted", t.deleted},
+                        {"purge_after", t.purge_after},
+                        {"document", document ? *document : Json(nullptr)}});
+      }
+      return Ok({{"tombstones", list}});
+    }
     if (area == "unmapped" && s.size() == 3) {
       if (!get) return MethodNotAllowed("GET");
       auto report = directory::UnmappedReport(store, tenant.id, kMaxUnmappedScan);

@@ -21,6 +21,7 @@
 //   GET /tenants/{t}/admins, DELETE /tenants/{t}/admins/{name}, POST /tenants/{t}/invites {"days"}
 //   GET|POST /tenants/{t}/schemas (a Schema or an array of them), DELETE /tenants/{t}/schemas/{urn},
 //   GET /tenants/{t}/unmapped                   the tenant's own schemas (directory/tenant_schemas.h)
+//   GET /tenants/{t}/tombstones                 deleted resources within their retention
 //   GET|POST /oauth-clients (shared clients: {"redirect_uris","okta_callbacks"}), DELETE /oauth-clients/{id}
 //   GET|POST /apikeys ({"tenant","label"}), DELETE /apikeys/{id}       host API keys
 //   GET /audit?tenant=&limit=&before=

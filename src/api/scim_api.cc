@@ -648,6 +648,30 @@ struct ScimApi::Impl {
     if (events_committed) events_committed();
   }
 
+  // What stays of a resource deleted now (storage::Tombstone): its ids, and its document when the
+  // tenant deletes softly.
+  static storage::Tombstone TombstoneOf(const CallPtr& call, Kind kind, const storage::StoredResource& stored) {
+    const core::TenantSettings& settings = call->principal.settings;
+    storage::Tombstone tombstone;
+    tombstone.id = stored.id;
+    tombstone.kind = kind;
+    if (auto document = core::ParseJson(stored.body); document && document->is_object()) {
+      auto text = [&](const char* name) -> std::optional<std::string> {
+        auto it = document->find(name);
+        return it != document->end() && it->is_string() ? std::optional(it->get<std::string>()) : std::nullopt;
+      };
+      if (kind == Kind::kUser) tombstone.user_name = text("userName");
+      tombstone.external_id = text("externalId");
+      tombstone.display_name = text("displayName");
+    }
+    if (settings.soft_delete) tombstone.body = stored.body;
+    tombstone.created = stored.created;
+    tombstone.deleted = call->now;
+    tombstone.purge_after =
+        core::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(24) * settings.delete_retention_days);
+    return tombstone;
+  }
+
   // A request's write: on a tenant in dry run (its settings' dry_run), the transaction runs to the
   // end, so every check the database makes is made, and is then rolled back; `done` hears success.
   void WriteFor(const CallPtr& call, storage::WriteFn fn, storage::WriteDone done) {
@@ -853,7 +877,17 @@ struct ScimApi::Impl {
     core::QuirkLog scratch;
     auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
-    std::string id = auth::NewUuid();
+    // A resource deleted here and created again by the IdP (a reactivation) comes back under its
+    // old id and creation time, so the app's references to it hold.
+    auto string_member = [&](const char* name) -> std::optional<std::string> {
+      auto it = normalized->resource.find(name);
+      if (it == normalized->resource.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto tombstone = store.FindTombstone(call->principal.tenant, kind, string_member("externalId"),
+                                         string_member(kind == Kind::kUser ? "userName" : "displayName"));
+    if (!tombstone) return ReplyError(call, tombstone.error());
+    std::string id = *tombstone ? (*tombstone)->id : auth::NewUuid();
     ManagerPlan manager;
     if (kind == Kind::kUser) {
       if (auto allowed = directory::CheckEmailDomains(normalized->resource, call->principal.settings.email_domains);
@@ -868,7 +902,8 @@ struct ScimApi::Impl {
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
     row->id = id;
-    row->created = row->last_modified = call->now;
+    row->created = *tombstone ? (*tombstone)->created : call->now;
+    row->last_modified = call->now;
     row->version = 1;
     std::optional<std::vector<core::Member>> members = std::move(normalized->members);
     auto tenant = call->principal.tenant;
@@ -886,6 +921,7 @@ struct ScimApi::Impl {
     WriteFor(call,
         [this, call, tenant, kind, row, members, reject, skipped, created, created_row, unmapped = std::move(unmapped),
          manager = std::move(manager), document](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = txn.DeleteTombstone(tenant, row->id); !r) return std::unexpected(r.error());
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
           if (unmapped) {
             if (auto r = txn.SetUnmapped(tenant, kind, row->id, unmapped); !r) return r;
@@ -1161,6 +1197,7 @@ struct ScimApi::Impl {
           auto deleted = txn.Delete(tenant, kind, id, now);
           if (!deleted) return std::unexpected(deleted.error());
           *found = deleted->found;
+          if (auto r = txn.InsertTombstone(tenant, TombstoneOf(call, kind, **existing)); !r) return r;
           for (storage::ManagerLink& link : reports) {
             if (link.report_id == id) continue;
             link.manager_id.reset();

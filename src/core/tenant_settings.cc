@@ -109,6 +109,21 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "delete_mode") {
+    if (IEquals(value, "hard")) settings.soft_delete = false;
+    else if (IEquals(value, "soft")) settings.soft_delete = true;
+    else return Invalid(key, value, "hard, soft");
+    return {};
+  }
+  if (key == "delete_retention_days") {
+    int64_t days = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), days);
+    if (ec != std::errc() || end != value.data() + value.size() || days < 1 || days > 3650) {
+      return Invalid(key, value, "a number of days from 1 to 3650");
+    }
+    settings.delete_retention_days = days;
+    return {};
+  }
   if (key == "dry_run") {
     if (IEquals(value, "true")) settings.dry_run = true;
     else if (IEquals(value, "false")) settings.dry_run = false;
@@ -166,7 +181,7 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
                   "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments, "
-                  "email_domains, dry_run");
+                  "email_domains, dry_run, delete_mode, delete_retention_days");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -199,7 +214,9 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"manager_match", CommaList(settings.manager_match)},
           {"groups_as_departments", settings.groups_as_departments ? "true" : "false"},
           {"email_domains", settings.email_domains.empty() ? "any" : CommaList(settings.email_domains)},
-          {"dry_run", settings.dry_run ? "true" : "false"}};
+          {"dry_run", settings.dry_run ? "true" : "false"},
+          {"delete_mode", settings.soft_delete ? "soft" : "hard"},
+          {"delete_retention_days", std::to_string(settings.delete_retention_days)}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

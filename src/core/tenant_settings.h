@@ -61,6 +61,10 @@ struct TenantSettings {
   // A new connection's trial: writes are validated (uniqueness included) and journaled, answered as
   // if applied, and rolled back.
   bool dry_run = false;
+  // DELETE keeps a tombstone (the resource's ids) for delete_retention_days, so that an IdP re-creating
+  // it gets the same SCIM id back; soft also keeps the document for that long.
+  bool soft_delete = false;
+  int64_t delete_retention_days = 30;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
   int64_t schema_revision = 0;
@@ -84,7 +88,8 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
 // the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
 // order of id, userName, email, externalId), groups_as_departments (true, false), email_domains (any,
-// or a comma-separated list of domains), dry_run (true, false).
+// or a comma-separated list of domains), dry_run (true, false), delete_mode (hard, soft),
+// delete_retention_days (1 to 3650).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

@@ -410,6 +410,23 @@ struct ManagerLink {
   std::optional<std::string> manager_id;
 };
 
+// ---- tombstones ---------------------------------------------------------------------------------
+
+// What stays of a deleted resource for a while (the tenant's delete_retention_days): its ids, so
+// that an IdP re-creating it (a reactivation) gets it back under the same SCIM id, and, for a
+// tenant whose delete_mode is soft, its document.
+struct Tombstone {
+  std::string id;
+  Kind kind = Kind::kUser;
+  std::optional<std::string> user_name;
+  std::optional<std::string> external_id;
+  std::optional<std::string> display_name;
+  std::optional<std::string> body;  // soft deletes only
+  std::string created;              // the resource's
+  std::string deleted;
+  std::string purge_after;
+};
+
 // ---- tenant schemas ------------------------------------------------------------------------------
 
 // A schema a tenant declared (directory/tenant_schemas.h): an extension, or the attributes it adds
@@ -579,6 +596,11 @@ class WriteTxn {
   virtual Result<std::vector<ManagerLink>> PendingManagerLinks(TenantId tenant, const std::vector<std::string>& keys) = 0;
   // The links resolved to `manager_id` (its direct reports).
   virtual Result<std::vector<ManagerLink>> ReportsOf(TenantId tenant, const std::string& manager_id) = 0;
+  // Tombstones. Insert replaces one of the same id; Delete returns false when there was none;
+  // Purge deletes up to `limit` whose purge_after is before `now` and returns how many.
+  virtual Result<void> InsertTombstone(TenantId tenant, const Tombstone& tombstone) = 0;
+  virtual Result<bool> DeleteTombstone(TenantId tenant, const std::string& id) = 0;
+  virtual Result<int64_t> PurgeTombstones(const std::string& now, int64_t limit) = 0;
   // Replaces a document's body only (no indexed column may change) and sets its version.
   virtual Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
                                    int64_t version) = 0;
@@ -672,6 +694,12 @@ class Store {
 
   // As WriteTxn::FindUser, from a reader.
   virtual Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) = 0;
+  // The newest tombstone of `kind` whose externalId is `external_id` (exactly) or, failing that,
+  // whose userName (users) or displayName (groups) is `name` (any case).
+  virtual Result<std::optional<Tombstone>> FindTombstone(TenantId tenant, Kind kind,
+                                                         const std::optional<std::string>& external_id,
+                                                         const std::optional<std::string>& name) = 0;
+  virtual Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) = 0;
   // Every manager link of the tenant (resolved and pending), by report id.
   virtual Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) = 0;
 

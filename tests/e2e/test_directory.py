@@ -290,3 +290,35 @@ class ProvisioningPolicyTest(ServerTestCase):
         self.server.cli("tenant", "set", "trial", "dry_run", "false", check=True)
         self.assertEqual(client.post("/Users", user("new@trial.example")).status, 201)
         self.assertEqual(client.get("/Users").json["totalResults"], 2)
+
+    def test_a_deleted_user_created_again_comes_back_under_its_id(self):
+        client = self.tenant("reactivate")
+        self.server.cli("operator", "create", "tomb-op", input="Tombstone-operator-1\n", check=True)
+        key = self.server.cli("operator", "key", "tomb-op", check=True).stdout.strip().splitlines()[-1]
+        admin = Client(self.server.port, "Bearer " + key, prefix="/api/v1/admin/tenants/reactivate")
+        self.addCleanup(admin.close)
+        first = client.post("/Users", user("back@reactivate.example", externalId="00u-back")).json
+        self.assertEqual(client.delete(f"/Users/{first['id']}").status, 204)
+        [tombstone] = admin.get("/tombstones").json["tombstones"]
+        self.assertEqual((tombstone["id"], tombstone["externalId"], tombstone["document"]), (first["id"], "00u-back", None))
+        # Okta reactivates a user deleted here by creating it again.
+        again = client.post("/Users", user("back@reactivate.example", externalId="00u-back"))
+        self.assertEqual(again.status, 201, again.text)
+        self.assertEqual(again.json["id"], first["id"])
+        self.assertEqual(again.json["meta"]["created"], first["meta"]["created"])
+        self.assertEqual(admin.get("/tombstones").json["tombstones"], [])
+
+        # Soft deletes keep the document for the retention period; a new user is a new id.
+        self.server.cli("tenant", "set", "reactivate", "delete_mode", "soft", check=True)
+        self.server.cli("tenant", "set", "reactivate", "delete_retention_days", "7", check=True)
+        self.assertEqual(client.delete(f"/Users/{first['id']}").status, 204)
+        self.assertScimError(client.get(f"/Users/{first['id']}"), 404)
+        self.assertEqual(client.get(q("/Users", filter='userName eq "back@reactivate.example"')).json["totalResults"], 0)
+        [soft] = admin.get("/tombstones").json["tombstones"]
+        self.assertEqual(soft["document"]["userName"], "back@reactivate.example")
+        self.assertGreater(soft["purge_after"], soft["deleted"])
+        other = client.post("/Users", user("someone-else@reactivate.example")).json
+        self.assertNotEqual(other["id"], first["id"])
+        by_name = client.post("/Users", user("BACK@reactivate.example"))  # matched by userName, any case
+        self.assertEqual(by_name.json["id"], first["id"])
+        self.assertEqual(self.server.cli("tenant", "set", "reactivate", "delete_retention_days", "0").returncode, 2)

@@ -319,6 +319,25 @@ CREATE TABLE manager_links (
 CREATE INDEX manager_links_manager ON manager_links(tenant_id, manager_id) WHERE manager_id IS NOT NULL;
 CREATE INDEX manager_links_pending ON manager_links(tenant_id, lower(raw)) WHERE manager_id IS NULL;
 )sql",
+    // 13: tombstones of deleted resources.
+    R"sql(
+CREATE TABLE tombstones (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  user_name TEXT,
+  external_id TEXT,
+  display_name TEXT,
+  body TEXT,
+  created TEXT NOT NULL,
+  deleted TEXT NOT NULL,
+  purge_after TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX tombstones_external_id ON tombstones(tenant_id, kind, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX tombstones_name ON tombstones(tenant_id, kind, lower(COALESCE(user_name, display_name)));
+CREATE INDEX tombstones_purge ON tombstones(purge_after);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -687,6 +706,15 @@ Result<std::optional<StoredResource>> FindUserIn(Connection& db, TenantId tenant
       db, std::string("SELECT ") + kResourceColumns + " FROM resources r WHERE r.tenant_id = ?1 AND r.kind = 1 AND " +
               where + " ORDER BY r.seq LIMIT 1",
       [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, value); }, ReadResource);
+}
+
+constexpr const char* kTombstoneColumns =
+    "id, kind, user_name, external_id, display_name, body, created, deleted, purge_after";
+
+Tombstone ReadTombstone(const Statement& s) {
+  return Tombstone{s.Text(0),         static_cast<Kind>(s.Int(1)), s.OptionalText(2), s.OptionalText(3),
+                   s.OptionalText(4), s.OptionalText(5),          s.Text(6),         s.Text(7),
+                   s.Text(8)};
 }
 
 Result<std::vector<ManagerLink>> LinksWhere(Connection& db, TenantId tenant, const std::string& where,
@@ -1351,6 +1379,33 @@ class SqliteWriteTxn final : public WriteTxn {
 
   Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
     return FindUserIn(db_, tenant, key, value);
+  }
+
+  Result<void> InsertTombstone(TenantId tenant, const Tombstone& t) override {
+    auto s = db_.Prepare(std::string("INSERT OR REPLACE INTO tombstones (tenant_id, ") + kTombstoneColumns +
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, t.id).Bind(3, int64_t{static_cast<int>(t.kind)}).Bind(4, t.user_name);
+    s->Bind(5, t.external_id).Bind(6, t.display_name).Bind(7, t.body).Bind(8, t.created).Bind(9, t.deleted);
+    s->Bind(10, t.purge_after);
+    return s->Run();
+  }
+
+  Result<bool> DeleteTombstone(TenantId tenant, const std::string& id) override {
+    auto s = db_.Prepare("DELETE FROM tombstones WHERE tenant_id = ?1 AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, id);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<int64_t> PurgeTombstones(const std::string& now, int64_t limit) override {
+    auto s = db_.Prepare(
+        "DELETE FROM tombstones WHERE rowid IN (SELECT rowid FROM tombstones WHERE purge_after < ?1 LIMIT ?2)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, now).Bind(2, limit);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes();
   }
 
   Result<void> SetManagerLink(TenantId tenant, const ManagerLink& link) override {
@@ -2064,6 +2119,38 @@ class SqliteStore final : public Store {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return FindUserIn(*db->connection, tenant, key, value);
+  }
+
+  Result<std::optional<Tombstone>> FindTombstone(TenantId tenant, Kind kind, const std::optional<std::string>& external_id,
+                                                 const std::optional<std::string>& name) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    if (external_id) {
+      auto found = QueryOne<Tombstone>(
+          *db->connection,
+          std::string("SELECT ") + kTombstoneColumns +
+              " FROM tombstones WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3 ORDER BY deleted DESC LIMIT 1",
+          [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, *external_id); },
+          ReadTombstone);
+      if (!found || *found || !name) return found;
+    }
+    if (!name) return std::optional<Tombstone>();
+    return QueryOne<Tombstone>(
+        *db->connection,
+        std::string("SELECT ") + kTombstoneColumns +
+            " FROM tombstones WHERE tenant_id = ?1 AND kind = ?2 AND lower(COALESCE(user_name, display_name)) = "
+            "lower(?3) ORDER BY deleted DESC LIMIT 1",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, *name); },
+        ReadTombstone);
+  }
+
+  Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<Tombstone>(
+        *db->connection,
+        std::string("SELECT ") + kTombstoneColumns + " FROM tombstones WHERE tenant_id = ?1 ORDER BY deleted DESC LIMIT ?2",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, limit); }, ReadTombstone);
   }
 
   Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) override {
