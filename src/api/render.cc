@@ -376,12 +376,15 @@ std::string ListOf(const std::vector<Json>& resources) {
 }  // namespace
 
 core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
-                                              const std::string* id) {
+                                              const std::string* id, const std::vector<Json>& extra) {
   std::vector<Json> resources;
-  for (const auto& type : registry.resource_types()) {
-    if (id && !core::IEquals(*id, type.id)) continue;
-    Json doc = type.definition;
-    doc["meta"] = MetaJson("ResourceType", base_url + "/ResourceTypes/" + type.id);
+  std::vector<Json> all;
+  for (const auto& type : registry.resource_types()) all.push_back(type.definition);
+  all.insert(all.end(), extra.begin(), extra.end());
+  for (Json& doc : all) {
+    std::string type_id = doc.value("id", std::string());
+    if (id && !core::IEquals(*id, type_id)) continue;
+    doc["meta"] = MetaJson("ResourceType", base_url + "/ResourceTypes/" + type_id);
     resources.push_back(std::move(doc));
   }
   if (!id) return ListOf(resources);
@@ -390,12 +393,15 @@ core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& regist
 }
 
 core::Result<std::string> RenderSchemas(const core::SchemaRegistry& registry, const std::string& base_url,
-                                        const std::string* id) {
+                                        const std::string* id, const std::vector<Json>& extra) {
   std::vector<Json> resources;
-  for (const auto& schema : registry.schemas()) {
-    if (id && !core::IEquals(*id, schema.id)) continue;
-    Json doc = schema.definition;
-    doc["meta"] = MetaJson("Schema", base_url + "/Schemas/" + schema.id);
+  std::vector<Json> all;
+  for (const auto& schema : registry.schemas()) all.push_back(schema.definition);
+  all.insert(all.end(), extra.begin(), extra.end());
+  for (Json& doc : all) {
+    std::string schema_id = doc.value("id", std::string());
+    if (id && !core::IEquals(*id, schema_id)) continue;
+    doc["meta"] = MetaJson("Schema", base_url + "/Schemas/" + schema_id);
     resources.push_back(std::move(doc));
   }
   if (!id) return ListOf(resources);

@@ -22,6 +22,7 @@
 #include "core/redact.h"
 #include "core/tenant_settings.h"
 #include "directory/managers.h"
+#include "directory/okta_roles.h"
 #include "directory/policy.h"
 #include "directory/tenant_schemas.h"
 #include "core/time.h"
@@ -358,17 +359,22 @@ struct ScimApi::Impl {
         if (method == "DELETE") return Delete(call, kind, id);
         return MethodNotAllowed(call, "GET, PUT, PATCH, DELETE");
       }
+    } else if (endpoint == "Roles" && call->principal.settings.okta_roles && segments.size() <= 2) {
+      if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
+      return Roles(call, segments.size() == 2 ? &segments[1] : nullptr);
     } else if (endpoint == "ServiceProviderConfig" && segments.size() == 1) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
       return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options)));
     } else if (endpoint == "ResourceTypes" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      auto body = RenderResourceTypes(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      auto body = RenderResourceTypes(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr,
+                                      OktaRoleDocuments(call, directory::RoleResourceType()));
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
     } else if (endpoint == "Schemas" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      auto body = RenderSchemas(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      auto body = RenderSchemas(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr,
+                                OktaRoleDocuments(call, directory::RoleSchema()));
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
     } else if (endpoint == ".search" && segments.size() == 1) {
@@ -690,6 +696,41 @@ struct ScimApi::Impl {
         });
   }
 
+  // ---- Okta entitlements (directory/okta_roles.h) ------------------------------------------------
+
+  static std::vector<Json> OktaRoleDocuments(const CallPtr& call, Json document) {
+    if (!call->principal.settings.okta_roles) return {};
+    return {std::move(document)};
+  }
+
+  // GET /Roles (a ListResponse of the tenant's enumerated roles) and /Roles/{id}.
+  void Roles(const CallPtr& call, const std::string* id) {
+    std::vector<std::string> roles = directory::EnumeratedRoles(*call->registry);
+    Json resources = Json::array();
+    for (const std::string& role : roles) {
+      if (id && *id != role) continue;
+      resources.push_back(directory::RoleResource(role, call->base_url));
+    }
+    if (id) {
+      if (resources.empty()) return ReplyError(call, {ErrorType::kNotFound, "No role '" + id->substr(0, 64) + "'"});
+      return Reply(call, JsonResponse(200, core::DumpJson(resources[0])));
+    }
+    Json list = {{"schemas", {core::kListResponseSchema}},
+                 {"totalResults", resources.size()},
+                 {"startIndex", 1},
+                 {"itemsPerPage", resources.size()},
+                 {"Resources", resources}};
+    Reply(call, JsonResponse(200, core::DumpJson(list)));
+  }
+
+  // A user's roles, for a tenant that shows its roles to Okta, must be among them.
+  static Result<void> CheckUserPolicies(const CallPtr& call, const Json& document) {
+    const core::TenantSettings& settings = call->principal.settings;
+    if (auto allowed = directory::CheckEmailDomains(document, settings.email_domains); !allowed) return allowed;
+    if (settings.okta_roles) return directory::CheckRoles(document, directory::EnumeratedRoles(*call->registry));
+    return {};
+  }
+
   // ---- enterprise managers (directory/managers.h) -----------------------------------------------
 
   // What a user write does to its manager link.
@@ -782,9 +823,7 @@ struct ScimApi::Impl {
   Result<std::shared_ptr<const ManagerUpdate>> PlanManagerUpdate(const CallPtr& call, Json& document,
                                                                  const std::string& id, const Json& before,
                                                                  bool patch) {
-    if (auto allowed = directory::CheckEmailDomains(document, call->principal.settings.email_domains); !allowed) {
-      return std::unexpected(allowed.error());
-    }
+    if (auto allowed = CheckUserPolicies(call, document); !allowed) return std::unexpected(allowed.error());
     auto plan = PlanManager(call, document, id, patch ? &before : nullptr);
     if (!plan) return std::unexpected(plan.error());
     bool names_changed = directory::ReferenceKeys(id, document) != directory::ReferenceKeys(id, before) ||
@@ -878,22 +917,20 @@ struct ScimApi::Impl {
     auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
     // A resource deleted here and created again by the IdP (a reactivation) comes back under its
-    // old id and creation time, so the app's references to it hold.
-    auto string_member = [&](const char* name) -> std::optional<std::string> {
-      auto it = normalized->resource.find(name);
-      if (it == normalized->resource.end() || !it->is_string()) return std::nullopt;
-      return it->get<std::string>();
-    };
-    auto tombstone = store.FindTombstone(call->principal.tenant, kind, string_member("externalId"),
-                                         string_member(kind == Kind::kUser ? "userName" : "displayName"));
+    // old id and creation time, so the app's references to it hold. Only the IdP's own id
+    // (externalId) says it is the same one: userNames are recycled, and a new person must never
+    // inherit someone else's id.
+    std::optional<std::string> external_id;
+    if (auto it = normalized->resource.find("externalId"); it != normalized->resource.end() && it->is_string()) {
+      external_id = it->get<std::string>();
+    }
+    Result<std::optional<storage::Tombstone>> tombstone = std::optional<storage::Tombstone>();
+    if (external_id) tombstone = store.FindTombstone(call->principal.tenant, kind, external_id, std::nullopt);
     if (!tombstone) return ReplyError(call, tombstone.error());
     std::string id = *tombstone ? (*tombstone)->id : auth::NewUuid();
     ManagerPlan manager;
     if (kind == Kind::kUser) {
-      if (auto allowed = directory::CheckEmailDomains(normalized->resource, call->principal.settings.email_domains);
-          !allowed) {
-        return ReplyError(call, allowed.error());
-      }
+      if (auto allowed = CheckUserPolicies(call, normalized->resource); !allowed) return ReplyError(call, allowed.error());
       auto plan = PlanManager(call, normalized->resource, id, nullptr);
       if (!plan) return ReplyError(call, plan.error());
       manager = std::move(*plan);

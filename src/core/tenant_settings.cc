@@ -109,6 +109,12 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "okta_roles") {
+    if (IEquals(value, "on")) settings.okta_roles = true;
+    else if (IEquals(value, "off")) settings.okta_roles = false;
+    else return Invalid(key, value, "on, off");
+    return {};
+  }
   if (key == "delete_mode") {
     if (IEquals(value, "hard")) settings.soft_delete = false;
     else if (IEquals(value, "soft")) settings.soft_delete = true;
@@ -181,7 +187,7 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
                   "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments, "
-                  "email_domains, dry_run, delete_mode, delete_retention_days");
+                  "email_domains, dry_run, delete_mode, delete_retention_days, okta_roles");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -216,7 +222,8 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"email_domains", settings.email_domains.empty() ? "any" : CommaList(settings.email_domains)},
           {"dry_run", settings.dry_run ? "true" : "false"},
           {"delete_mode", settings.soft_delete ? "soft" : "hard"},
-          {"delete_retention_days", std::to_string(settings.delete_retention_days)}};
+          {"delete_retention_days", std::to_string(settings.delete_retention_days)},
+          {"okta_roles", settings.okta_roles ? "on" : "off"}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {
@@ -263,8 +270,8 @@ IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, co
 namespace {
 // The endpoints a shared base URL serves (RFC 7644 §3.2): a tenant with one of these names would be
 // unreachable by path.
-constexpr std::array<std::string_view, 8> kScimEndpoints = {
-    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search"};
+constexpr std::array<std::string_view, 9> kScimEndpoints = {
+    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search", "Roles"};
 }  // namespace
 
 bool IsReservedTenantName(std::string_view name) {

@@ -64,6 +64,8 @@ struct TenantSettings {
   // DELETE keeps a tombstone (the resource's ids) for delete_retention_days, so that an IdP re-creating
   // it gets the same SCIM id back; soft also keeps the document for that long.
   bool soft_delete = false;
+  // Show the tenant's enumerated roles to Okta as /Roles (directory/okta_roles.h).
+  bool okta_roles = false;
   int64_t delete_retention_days = 30;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
@@ -89,7 +91,7 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
 // order of id, userName, email, externalId), groups_as_departments (true, false), email_domains (any,
 // or a comma-separated list of domains), dry_run (true, false), delete_mode (hard, soft),
-// delete_retention_days (1 to 3650).
+// delete_retention_days (1 to 3650), okta_roles (on, off).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

@@ -4,7 +4,7 @@ resolved when it is created or renamed; Okta's manager.Email; reports following 
 rename and deletion; and the host API's view of users, the org chart, departments and roles."""
 from __future__ import annotations
 
-from harness import Client, ServerTestCase, patch_op, q
+from harness import Client, ServerTestCase, patch_op, q, wait_until
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -281,8 +281,9 @@ class ProvisioningPolicyTest(ServerTestCase):
         self.assertEqual(kept.status, 200)
         self.assertIs(kept.json["active"], True)
         self.assertEqual(client.get("/Users").json["totalResults"], 1)
-        journal = self.server.cli("journal", "trial", "--limit", "10", check=True).stdout
-        self.assertIn("dry run", journal)
+        # The journal is written in batches (every 100 ms): wait for the dry-run entries.
+        self.assertTrue(wait_until(
+            lambda: "dry run" in self.server.cli("journal", "trial", "--limit", "10", check=True).stdout))
         key = self.server.cli("apikey", "issue", "--tenant", "trial", check=True).stdout.strip().splitlines()[-1]
         feed = Client(self.server.port, "Bearer " + key, prefix="/api/v1/tenants/trial")
         self.addCleanup(feed.close)
@@ -317,8 +318,36 @@ class ProvisioningPolicyTest(ServerTestCase):
         [soft] = admin.get("/tombstones").json["tombstones"]
         self.assertEqual(soft["document"]["userName"], "back@reactivate.example")
         self.assertGreater(soft["purge_after"], soft["deleted"])
-        other = client.post("/Users", user("someone-else@reactivate.example")).json
-        self.assertNotEqual(other["id"], first["id"])
-        by_name = client.post("/Users", user("BACK@reactivate.example"))  # matched by userName, any case
-        self.assertEqual(by_name.json["id"], first["id"])
+        # Only the IdP's id says it is the same person: a recycled userName gets a new id.
+        by_name = client.post("/Users", user("back@reactivate.example", externalId="00u-someone-new"))
+        self.assertEqual(by_name.status, 201, by_name.text)
+        self.assertNotEqual(by_name.json["id"], first["id"])
+        self.assertEqual(len(admin.get("/tombstones").json["tombstones"]), 1, "the old one still waits")
         self.assertEqual(self.server.cli("tenant", "set", "reactivate", "delete_retention_days", "0").returncode, 2)
+
+    def test_okta_sees_the_enumerated_roles_as_a_resource_type(self):
+        client = self.tenant("entitled")
+        with open(self.server.data_dir + "/roles.json", "w") as f:
+            f.write('{"id": "%s", "attributes": [{"name": "role", "type": "string", '
+                    '"canonicalValues": ["DISTRIBUTOR_ADMIN", "RESELLER_VIEWER"]}]}' % CORE_USER)
+        self.server.cli("schema", "apply", "entitled", self.server.data_dir + "/roles.json", check=True)
+        self.assertNotIn("Role", [t["id"] for t in client.get("/ResourceTypes").json["Resources"]])
+        self.assertScimError(client.get("/Roles"), 404)
+
+        self.server.cli("tenant", "set", "entitled", "okta_roles", "on", check=True)
+        types = {t["id"]: t for t in client.get("/ResourceTypes").json["Resources"]}
+        self.assertEqual((types["Role"]["endpoint"], types["Role"]["schema"]),
+                         ("/Roles", "urn:okta:scim:schemas:core:1.0:Role"))
+        self.assertEqual(client.get("/ResourceTypes/Role").json["schema"], "urn:okta:scim:schemas:core:1.0:Role")
+        self.assertIn("urn:okta:scim:schemas:core:1.0:Role", [s["id"] for s in client.get("/Schemas").json["Resources"]])
+        roles = client.get("/Roles").json
+        self.assertEqual(roles["totalResults"], 2)
+        self.assertEqual([r["id"] for r in roles["Resources"]], ["DISTRIBUTOR_ADMIN", "RESELLER_VIEWER"])
+        self.assertEqual(client.get("/Roles/RESELLER_VIEWER").json["displayName"], "RESELLER_VIEWER")
+        self.assertScimError(client.get("/Roles/NOPE"), 404)
+
+        body = dict(user("r@entitled.example"), role="RESELLER_VIEWER", roles=[{"value": "DISTRIBUTOR_ADMIN"}])
+        self.assertEqual(client.post("/Users", body).status, 201)
+        wrong = client.post("/Users", dict(body, userName="s@entitled.example", roles=[{"value": "GOD"}]))
+        self.assertScimError(wrong, 400, "invalidValue")
+        self.assertIn("DISTRIBUTOR_ADMIN, RESELLER_VIEWER", wrong.json["detail"])
