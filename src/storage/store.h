@@ -427,6 +427,24 @@ struct Tombstone {
   std::string purge_after;
 };
 
+// ---- held deprovisioning (the circuit breaker, directory/deprovision_guard.h) ----------------------
+
+// A deprovisioning request (a deactivation or a delete) held for an operator's decision, as the IdP
+// sent it: replayed when applied.
+struct HeldChange {
+  std::string id;  // "held_…"
+  TenantId tenant;
+  std::string resource_id;
+  std::string action;   // "deactivate" or "delete"
+  std::string method;   // "PATCH", "PUT", "DELETE"
+  std::string path;     // below the tenant's base URL: "/Users/{id}"
+  std::string body;
+  std::string created;
+  std::string state = "pending";  // "pending", "applied", "discarded"
+  std::optional<std::string> decided_by;
+  std::optional<std::string> decided;
+};
+
 // ---- tenant schemas ------------------------------------------------------------------------------
 
 // A schema a tenant declared (directory/tenant_schemas.h): an extension, or the attributes it adds
@@ -601,6 +619,10 @@ class WriteTxn {
   virtual Result<void> InsertTombstone(TenantId tenant, const Tombstone& tombstone) = 0;
   virtual Result<bool> DeleteTombstone(TenantId tenant, const std::string& id) = 0;
   virtual Result<int64_t> PurgeTombstones(const std::string& now, int64_t limit) = 0;
+  virtual Result<void> InsertHeldChange(const HeldChange& change) = 0;
+  // Moves a pending held change to `state` ("applied", "discarded"); false when it is not pending.
+  virtual Result<bool> DecideHeldChange(TenantId tenant, const std::string& id, const std::string& state,
+                                        const std::string& decided_by, const std::string& when) = 0;
   // Replaces a document's body only (no indexed column may change) and sets its version.
   virtual Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
                                    int64_t version) = 0;
@@ -700,6 +722,12 @@ class Store {
                                                          const std::optional<std::string>& external_id,
                                                          const std::optional<std::string>& name) = 0;
   virtual Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) = 0;
+  // The tenant's held changes, newest first, optionally in one state.
+  virtual Result<std::vector<HeldChange>> ListHeldChanges(TenantId tenant, const std::optional<std::string>& state,
+                                                          int64_t limit) = 0;
+  // How many of the tenant's events since `since` (RFC 3339) have one of `types`.
+  virtual Result<int64_t> CountEventsSince(TenantId tenant, const std::vector<std::string>& types,
+                                           const std::string& since) = 0;
   // Every manager link of the tenant (resolved and pending), by report id.
   virtual Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) = 0;
 

@@ -338,6 +338,24 @@ CREATE INDEX tombstones_external_id ON tombstones(tenant_id, kind, external_id) 
 CREATE INDEX tombstones_name ON tombstones(tenant_id, kind, lower(COALESCE(user_name, display_name)));
 CREATE INDEX tombstones_purge ON tombstones(purge_after);
 )sql",
+    // 14: deprovisioning requests held by the circuit breaker; events counted by type and time.
+    R"sql(
+CREATE TABLE held_changes (
+  id TEXT PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  resource_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created TEXT NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT,
+  decided TEXT
+);
+CREATE INDEX held_changes_tenant ON held_changes(tenant_id, state, created);
+CREATE INDEX events_tenant_type_time ON events(tenant_id, type, time);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -1381,6 +1399,27 @@ class SqliteWriteTxn final : public WriteTxn {
     return FindUserIn(db_, tenant, key, value);
   }
 
+  Result<void> InsertHeldChange(const HeldChange& c) override {
+    auto s = db_.Prepare(
+        "INSERT INTO held_changes (id, tenant_id, resource_id, action, method, path, body, created, state) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, c.id).Bind(2, c.tenant.value).Bind(3, c.resource_id).Bind(4, c.action).Bind(5, c.method);
+    s->Bind(6, c.path).Bind(7, c.body).Bind(8, c.created).Bind(9, c.state);
+    return s->Run();
+  }
+
+  Result<bool> DecideHeldChange(TenantId tenant, const std::string& id, const std::string& state,
+                                const std::string& decided_by, const std::string& when) override {
+    auto s = db_.Prepare(
+        "UPDATE held_changes SET state = ?3, decided_by = ?4, decided = ?5 "
+        "WHERE tenant_id = ?1 AND id = ?2 AND state = 'pending'");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, id).Bind(3, state).Bind(4, decided_by).Bind(5, when);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
   Result<void> InsertTombstone(TenantId tenant, const Tombstone& t) override {
     auto s = db_.Prepare(std::string("INSERT OR REPLACE INTO tombstones (tenant_id, ") + kTombstoneColumns +
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -2142,6 +2181,42 @@ class SqliteStore final : public Store {
             "lower(?3) ORDER BY deleted DESC LIMIT 1",
         [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, *name); },
         ReadTombstone);
+  }
+
+  Result<std::vector<HeldChange>> ListHeldChanges(TenantId tenant, const std::optional<std::string>& state,
+                                                  int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<HeldChange>(
+        *db->connection,
+        std::string("SELECT id, tenant_id, resource_id, action, method, path, body, created, state, decided_by, decided "
+                    "FROM held_changes WHERE tenant_id = ?1 ") +
+            (state ? "AND state = ?2 " : "") + "ORDER BY created DESC, id DESC LIMIT ?3",
+        [&](Statement& s) {
+          s.Bind(1, tenant.value);
+          if (state) s.Bind(2, *state);
+          s.Bind(3, limit);
+        },
+        [](const Statement& s) {
+          return HeldChange{s.Text(0), TenantId{s.Int(1)}, s.Text(2), s.Text(3), s.Text(4),         s.Text(5),
+                            s.Text(6), s.Text(7),          s.Text(8), s.OptionalText(9), s.OptionalText(10)};
+        });
+  }
+
+  Result<int64_t> CountEventsSince(TenantId tenant, const std::vector<std::string>& types,
+                                   const std::string& since) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    int64_t total = 0;
+    for (const std::string& type : types) {
+      auto count = QueryOne<int64_t>(
+          *db->connection, "SELECT count(*) FROM events WHERE tenant_id = ?1 AND type = ?2 AND time >= ?3",
+          [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, type).Bind(3, since); },
+          [](const Statement& s) { return s.Int(0); });
+      if (!count) return std::unexpected(count.error());
+      total += count->value_or(0);
+    }
+    return total;
   }
 
   Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) override {
