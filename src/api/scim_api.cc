@@ -12,6 +12,7 @@
 #include "api/journal.h"
 #include "api/query.h"
 #include "api/render.h"
+#include "auth/administration.h"
 #include "auth/crypto.h"
 #include "core/bulk.h"
 #include "core/change.h"
@@ -21,6 +22,7 @@
 #include "core/quirks.h"
 #include "core/redact.h"
 #include "core/tenant_settings.h"
+#include "directory/deprovision_guard.h"
 #include "directory/managers.h"
 #include "directory/okta_roles.h"
 #include "directory/policy.h"
@@ -58,6 +60,9 @@ struct Call {
   std::optional<core::Error> error;                 // what the request was refused with
   std::optional<std::pair<Kind, std::string>> resource;  // the resource it named or created
   std::vector<std::string> event_ids;               // the events it committed
+
+  // Set on a held deprovisioning request an operator applied: it passes the circuit breaker.
+  bool past_guard = false;
 
   // The schemas this tenant's documents are read and written with (directory/tenant_schemas.h).
   std::shared_ptr<const core::SchemaRegistry> registry;
@@ -696,6 +701,63 @@ struct ScimApi::Impl {
         });
   }
 
+  // ---- the deprovisioning circuit breaker (directory/deprovision_guard.h) -------------------------
+
+  static bool MayHold(const CallPtr& call) {
+    return !call->past_guard && !call->principal.settings.dry_run && call->principal.settings.deprovision_limit_percent > 0;
+  }
+
+  // Keeps the request for an operator (audited), then answers with `answer`.
+  void Hold(const CallPtr& call, const std::string& id, const std::string& action, std::function<void()> answer) {
+    storage::HeldChange change;
+    change.id = "held_" + auth::RandomHex(8);
+    change.tenant = call->principal.tenant;
+    change.resource_id = id;
+    change.action = action;
+    change.method = call->request.method;
+    change.path = "/Users/" + id;
+    change.body = call->request.body;
+    change.created = call->now;
+    auth::Actor actor{call->principal.credential_id.empty() ? "scim" : "scim:" + call->principal.credential_id,
+                      call->request.remote_address};
+    Json detail = {{"action", action}, {"resource", id}, {"method", change.method}};
+    auto audit = auth::AuditOf(actor, "deprovision.held", call->principal.tenant_name, change.id, core::DumpJson(detail));
+    store.Write(
+        [change, audit](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = txn.InsertHeldChange(change); !r) return r;
+          return txn.AppendAudit(audit);
+        },
+        [call, answer = std::move(answer)](Result<void> result) {
+          if (!result) return ReplyError(call, result.error());
+          answer();
+        });
+  }
+
+  void ReplayHeld(const storage::Tenant& tenant, const storage::HeldChange& change,
+                  std::function<void(http::Response)> done) {
+    auto settings = core::ParseTenantSettings(tenant.settings);
+    if (!settings) return done(ErrorResponse({ErrorType::kInternal, "Unreadable tenant settings"}));
+    auto tenant_registry = registries.For(store, tenant.id, settings->schema_revision);
+    if (!tenant_registry) return done(ErrorResponse(tenant_registry.error()));
+    auto call = std::make_shared<Call>();
+    call->request.method = change.method;
+    call->request.path = "/scim/v2/" + tenant.name + change.path;
+    call->request.body = change.body;
+    call->request.headers.emplace_back("Content-Type", std::string(kScimContentType));
+    call->principal.tenant = tenant.id;
+    call->principal.tenant_name = tenant.name;
+    call->principal.credential_id = "held:" + change.id;
+    call->principal.settings = *settings;
+    call->UseRegistry(std::move(*tenant_registry));
+    call->past_guard = true;
+    call->base_url = options.public_base_url + "/scim/v2/" + tenant.name;
+    call->journal = journal;
+    call->now = NowRfc3339();
+    call->quirks = core::QuirkLog(settings->compatibility == core::Compatibility::kLenient);
+    call->respond = std::move(done);
+    Route(call, {"Users", change.resource_id});
+  }
+
   // ---- Okta entitlements (directory/okta_roles.h) ------------------------------------------------
 
   static std::vector<Json> OktaRoleDocuments(const CallPtr& call, Json document) {
@@ -1135,6 +1197,18 @@ struct ScimApi::Impl {
     auto skipped = std::make_shared<std::vector<std::string>>();
     core::EventType document_event =
         kind == Kind::kUser ? core::ClassifyUserUpdate(changes) : core::ClassifyGroupUpdate(changes);
+    if (document_event == core::EventType::kUserDeactivated && row && MayHold(call)) {
+      auto hold = directory::ShouldHold(store, tenant, call->principal.settings, *call->registry);
+      if (!hold) return ReplyError(call, hold.error());
+      if (*hold) {
+        // Answered as if applied: the document as it would be, at the version it would have.
+        storage::StoredResource would_be{id, kind, row->body, "", now, check_version + 1};
+        if (auto stored = store.Get(tenant, kind, id); stored && *stored) would_be.created = (*stored)->created;
+        return Hold(call, id, "deactivate", [this, call, kind, would_be] {
+          RespondWithResource(call, kind, would_be, 200, WriteProjection(call), "held by the deprovisioning circuit breaker");
+        });
+      }
+    }
     auto event = std::make_shared<events::EventSpec>(EventFor(call, document_event, kind, id));
     event->changes = std::move(changes);
     WriteFor(call,
@@ -1213,6 +1287,20 @@ struct ScimApi::Impl {
   }
 
   void Delete(const CallPtr& call, Kind kind, const std::string& id) {
+    if (kind == Kind::kUser && MayHold(call)) {
+      auto existing = store.Get(call->principal.tenant, kind, id);
+      if (!existing) return ReplyError(call, existing.error());
+      if (!*existing) return ReplyError(call, NotFound(kind, id));
+      auto hold = directory::ShouldHold(store, call->principal.tenant, call->principal.settings, *call->registry);
+      if (!hold) return ReplyError(call, hold.error());
+      if (*hold) {
+        return Hold(call, id, "delete", [call] {
+          http::Response response;
+          response.status = 204;
+          Reply(call, std::move(response));
+        });
+      }
+    }
     auto tenant = call->principal.tenant;
     std::string now = call->now;
     auto found = std::make_shared<bool>(false);
@@ -1276,6 +1364,11 @@ ScimApi::~ScimApi() = default;
 
 void ScimApi::Handle(http::Request request, http::Responder respond) {
   impl_->Handle(std::move(request), std::move(respond));
+}
+
+void ScimApi::ReplayHeld(const storage::Tenant& tenant, const storage::HeldChange& change,
+                         std::function<void(http::Response)> done) {
+  impl_->ReplayHeld(tenant, change, std::move(done));
 }
 
 void ScimApi::SetReady(bool ready) { impl_->ready.store(ready, std::memory_order_relaxed); }

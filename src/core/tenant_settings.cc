@@ -109,6 +109,27 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "deprovision_limit") {
+    int64_t percent = 0;
+    std::string_view number = value.ends_with("%") ? value.substr(0, value.size() - 1) : value;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), percent);
+    if (IEquals(value, "off")) settings.deprovision_limit_percent = 0;
+    else if (ec == std::errc() && end == number.data() + number.size() && percent >= 1 && percent <= 100) {
+      settings.deprovision_limit_percent = percent;
+    } else {
+      return Invalid(key, value, "off, or a share of the tenant's users from 1% to 100%");
+    }
+    return {};
+  }
+  if (key == "deprovision_window_minutes") {
+    int64_t minutes = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), minutes);
+    if (ec != std::errc() || end != value.data() + value.size() || minutes < 1 || minutes > 10080) {
+      return Invalid(key, value, "a number of minutes from 1 to 10080");
+    }
+    settings.deprovision_window_minutes = minutes;
+    return {};
+  }
   if (key == "okta_roles") {
     if (IEquals(value, "on")) settings.okta_roles = true;
     else if (IEquals(value, "off")) settings.okta_roles = false;
@@ -187,7 +208,8 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
                   "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments, "
-                  "email_domains, dry_run, delete_mode, delete_retention_days, okta_roles");
+                  "email_domains, dry_run, delete_mode, delete_retention_days, okta_roles, deprovision_limit, "
+                  "deprovision_window_minutes");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -223,7 +245,10 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"dry_run", settings.dry_run ? "true" : "false"},
           {"delete_mode", settings.soft_delete ? "soft" : "hard"},
           {"delete_retention_days", std::to_string(settings.delete_retention_days)},
-          {"okta_roles", settings.okta_roles ? "on" : "off"}};
+          {"okta_roles", settings.okta_roles ? "on" : "off"},
+          {"deprovision_limit",
+           settings.deprovision_limit_percent == 0 ? "off" : std::to_string(settings.deprovision_limit_percent) + "%"},
+          {"deprovision_window_minutes", std::to_string(settings.deprovision_window_minutes)}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

@@ -66,6 +66,11 @@ struct TenantSettings {
   bool soft_delete = false;
   // Show the tenant's enumerated roles to Okta as /Roles (directory/okta_roles.h).
   bool okta_roles = false;
+  // The deprovisioning circuit breaker (directory/deprovision_guard.h): when deactivations and
+  // deletes within the window would exceed this share of the tenant's users, further ones are held
+  // for an operator. 0: off.
+  int64_t deprovision_limit_percent = 0;
+  int64_t deprovision_window_minutes = 60;
   int64_t delete_retention_days = 30;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
@@ -91,7 +96,8 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
 // order of id, userName, email, externalId), groups_as_departments (true, false), email_domains (any,
 // or a comma-separated list of domains), dry_run (true, false), delete_mode (hard, soft),
-// delete_retention_days (1 to 3650), okta_roles (on, off).
+// delete_retention_days (1 to 3650), okta_roles (on, off), deprovision_limit (off, or a percentage
+// 1-100 followed by %), deprovision_window_minutes (1 to 10080).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

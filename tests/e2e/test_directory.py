@@ -351,3 +351,47 @@ class ProvisioningPolicyTest(ServerTestCase):
         wrong = client.post("/Users", dict(body, userName="s@entitled.example", roles=[{"value": "GOD"}]))
         self.assertScimError(wrong, 400, "invalidValue")
         self.assertIn("DISTRIBUTOR_ADMIN, RESELLER_VIEWER", wrong.json["detail"])
+
+    def test_the_circuit_breaker_holds_mass_deprovisioning_for_an_operator(self):
+        client = self.tenant("breaker")
+        self.server.cli("operator", "create", "breaker-op", input="Breaker-operator-1\n", check=True)
+        key = self.server.cli("operator", "key", "breaker-op", check=True).stdout.strip().splitlines()[-1]
+        admin = Client(self.server.port, "Bearer " + key, prefix="/api/v1/admin/tenants/breaker")
+        self.addCleanup(admin.close)
+        ids = [client.post("/Users", user(f"u{n}@breaker.example")).json["id"] for n in range(20)]
+        self.server.cli("tenant", "set", "breaker", "deprovision_limit", "10%", check=True)  # 2 of 20: the floor of 5
+        deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+        for uid in ids[:5]:
+            self.assertEqual(client.patch(f"/Users/{uid}", deactivate).status, 200)
+        self.assertIs(client.get(f"/Users/{ids[4]}").json["active"], False)
+
+        held = client.patch(f"/Users/{ids[5]}", deactivate)  # the 6th in the window: held
+        self.assertEqual(held.status, 200, held.text)
+        self.assertIs(held.json["active"], False, "answered as the IdP expects")
+        self.assertIs(client.get(f"/Users/{ids[5]}").json["active"], True, "but not applied")
+        self.assertEqual(client.delete(f"/Users/{ids[6]}").status, 204)
+        self.assertEqual(client.get(f"/Users/{ids[6]}").status, 200)
+        self.assertScimError(client.delete("/Users/nosuch"), 404)
+
+        pending = admin.get("/held?state=pending").json["held"]
+        self.assertEqual(sorted((h["resource"], h["action"]) for h in pending),
+                         sorted([(ids[5], "deactivate"), (ids[6], "delete")]))
+        by_action = {h["action"]: h for h in pending}
+        applied = admin.post(f"/held/{by_action['deactivate']['id']}/apply", headers={"Content-Type": "application/json"})
+        self.assertEqual(applied.status, 200, applied.text)
+        self.assertEqual((applied.json["state"], applied.json["decided_by"]), ("applied", "operator:breaker-op"))
+        self.assertIs(client.get(f"/Users/{ids[5]}").json["active"], False)
+        discarded = admin.post(f"/held/{by_action['delete']['id']}/discard", headers={"Content-Type": "application/json"})
+        self.assertEqual(discarded.json["state"], "discarded")
+        self.assertEqual(client.get(f"/Users/{ids[6]}").status, 200)
+        self.assertScimError(admin.post(f"/held/{by_action['delete']['id']}/apply",
+                                        headers={"Content-Type": "application/json"}), 404)
+        # Still past the limit within the window: the next one is held too, until the limit is lifted.
+        self.assertEqual(client.delete(f"/Users/{ids[7]}").status, 204)
+        self.assertEqual(client.get(f"/Users/{ids[7]}").status, 200)
+        self.server.cli("tenant", "set", "breaker", "deprovision_limit", "off", check=True)
+        self.assertEqual(client.delete(f"/Users/{ids[8]}").status, 204)
+        self.assertScimError(client.get(f"/Users/{ids[8]}"), 404)
+        actions = [e["action"] for e in admin.get("/audit?limit=20").json["entries"]]
+        for action in ("deprovision.held", "deprovision.apply", "deprovision.discard"):
+            self.assertIn(action, actions)
