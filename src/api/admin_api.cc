@@ -1,5 +1,7 @@
 #include "api/admin_api.h"
 
+#include <algorithm>
+#include <future>
 #include <initializer_list>
 
 #include "api/error_response.h"
@@ -24,6 +26,8 @@ constexpr std::string_view kSessionCookie = "scimd_admin";
 constexpr int64_t kDefaultAuditLimit = 100;
 constexpr int64_t kMaxAuditLimit = 1000;
 constexpr int64_t kMaxUnmappedScan = 100000;  // resources the unmapped report looks at
+constexpr int64_t kMaxTombstones = 1000;       // the newest, in the tombstones list
+constexpr int64_t kMaxHeld = 10000;            // held changes listed or searched
 
 http::Response Error(const core::Error& error) { return ErrorResponse(error); }
 
@@ -73,6 +77,12 @@ Json AuditJson(const storage::AuditEntry& e) {
   return {{"seq", e.seq},       {"time", e.time},     {"actor", e.actor},
           {"source", e.source}, {"action", e.action}, {"tenant", e.tenant_name.empty() ? Json(nullptr) : Json(e.tenant_name)},
           {"target", e.target}, {"detail", detail && detail->is_object() ? *detail : Json::object()}};
+}
+
+Json HeldJson(const storage::HeldChange& h) {
+  return {{"id", h.id},         {"resource", h.resource_id}, {"action", h.action},
+          {"method", h.method}, {"path", h.path},            {"created", h.created},
+          {"state", h.state},   {"decided_by", OptionalText(h.decided_by)}, {"decided", OptionalText(h.decided)}};
 }
 
 Json TenantJson(const storage::Tenant& t) {
@@ -383,7 +393,7 @@ struct AdminApi::Impl {
     }
     const std::string& area = s[2];
     bool operator_only = area == "settings" || area == "admins" || area == "invites" || area == "schemas" ||
-                         area == "unmapped";
+                         area == "unmapped" || area == "tombstones" || area == "held";
     if (operator_only && !call.principal.IsOperator()) return Forbidden();
     if (area == "settings" && s.size() == 3) return Settings(call, tenant);
     if (area == "tokens") return Tokens(call, tenant);
@@ -395,6 +405,26 @@ struct AdminApi::Impl {
     }
     if (area == "admins") return TenantAdmins(call, tenant);
     if (area == "schemas") return Schemas(call, tenant);
+    if (area == "held") return Held(call, tenant);
+    if (area == "tombstones" && s.size() == 3) {
+      if (!get) return MethodNotAllowed("GET");
+      auto tombstones = store.ListTombstones(tenant.id, kMaxTombstones);
+      if (!tombstones) return Error(tombstones.error());
+      Json list = Json::array();
+      for (const auto& t : *tombstones) {
+        auto document = t.body ? core::ParseJson(*t.body) : core::Result<Json>(Json(nullptr));
+        list.push_back({{"id", t.id},
+                        {"resourceType", storage::KindName(t.kind)},
+                        {"userName", OptionalText(t.user_name)},
+                        {"externalId", OptionalText(t.external_id)},
+                        {"displayName", OptionalText(t.display_name)},
+                        {"created", t.created},
+                        {"deleted", t.deleted},
+                        {"purge_after", t.purge_after},
+                        {"document", document ? *document : Json(nullptr)}});
+      }
+      return Ok({{"tombstones", list}});
+    }
     if (area == "unmapped" && s.size() == 3) {
       if (!get) return MethodNotAllowed("GET");
       auto report = directory::UnmappedReport(store, tenant.id, kMaxUnmappedScan);
@@ -456,6 +486,65 @@ struct AdminApi::Impl {
       return answer(*removed);
     }
     return Error({ErrorType::kNotFound, "No such endpoint; see docs/admin-api.md"});
+  }
+
+  // The circuit breaker's held changes: list them, apply one (replayed as the IdP sent it) or
+  // discard it.
+  http::Response Held(Call& call, const storage::Tenant& tenant) {
+    const auto& s = call.segments;
+    const std::string& method = call.request.method;
+    if (s.size() == 3) {
+      if (Changes(method)) return MethodNotAllowed("GET");
+      std::optional<std::string> state;
+      auto pairs = ParseQuery(call.request.query);
+      if (!pairs) return Error(pairs.error());
+      for (const auto& [name, value] : *pairs) {
+        if (name != "state" || (value != "pending" && value != "applied" && value != "discarded")) {
+          return Error({ErrorType::kBadRequest, "The held changes take state=pending|applied|discarded"});
+        }
+        state = value;
+      }
+      auto held = store.ListHeldChanges(tenant.id, state, kMaxHeld);
+      if (!held) return Error(held.error());
+      Json list = Json::array();
+      for (const auto& h : *held) list.push_back(HeldJson(h));
+      return Ok({{"held", list}});
+    }
+    if (s.size() != 5 || (s[4] != "apply" && s[4] != "discard")) {
+      return Error({ErrorType::kNotFound, "No such endpoint; see docs/admin-api.md"});
+    }
+    if (method != "POST") return MethodNotAllowed("POST");
+    auto held = store.ListHeldChanges(tenant.id, std::string("pending"), kMaxHeld);
+    if (!held) return Error(held.error());
+    auto it = std::find_if(held->begin(), held->end(), [&](const auto& h) { return h.id == s[3]; });
+    if (it == held->end()) return Error({ErrorType::kNotFound, "No pending held change '" + s[3].substr(0, 64) + "'"});
+    if (s[4] == "apply") {
+      if (!options.replay_held) return Error({ErrorType::kNotImplemented, "Applying held changes is not wired"});
+      std::promise<http::Response> replayed;
+      options.replay_held(tenant, *it, [&replayed](http::Response response) { replayed.set_value(std::move(response)); });
+      http::Response response = replayed.get_future().get();
+      if (response.status >= 300) {
+        return Error({ErrorType::kConflict, "Applying it failed (" + std::to_string(response.status) +
+                                                "): " + response.body.substr(0, 500) + "; it stays held"});
+      }
+    }
+    std::string state = s[4] == "apply" ? "applied" : "discarded";
+    bool decided = false;
+    std::string now = auth::NowRfc3339();
+    auto r = store.WriteSync([&](storage::WriteTxn& txn) -> Result<void> {
+      auto changed = txn.DecideHeldChange(tenant.id, it->id, state, call.actor.name, now);
+      if (!changed) return std::unexpected(changed.error());
+      decided = *changed;
+      if (!decided) return {};
+      return txn.AppendAudit(auth::AuditOf(call.actor, "deprovision." + s[4], tenant.name, it->id,
+                                           core::DumpJson(Json{{"resource", it->resource_id}, {"action", it->action}})));
+    });
+    if (!r) return Error(r.error());
+    if (!decided) return Error({ErrorType::kConflict, "Another operator decided it meanwhile"});
+    it->state = state;
+    it->decided_by = call.actor.name;
+    it->decided = now;
+    return Ok(HeldJson(*it));
   }
 
   http::Response Settings(Call& call, const storage::Tenant& tenant) {

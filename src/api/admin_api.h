@@ -21,6 +21,9 @@
 //   GET /tenants/{t}/admins, DELETE /tenants/{t}/admins/{name}, POST /tenants/{t}/invites {"days"}
 //   GET|POST /tenants/{t}/schemas (a Schema or an array of them), DELETE /tenants/{t}/schemas/{urn},
 //   GET /tenants/{t}/unmapped                   the tenant's own schemas (directory/tenant_schemas.h)
+//   GET /tenants/{t}/tombstones                 deleted resources within their retention
+//   GET /tenants/{t}/held?state=, POST /tenants/{t}/held/{id}/apply|discard   the circuit breaker's
+//                                               held deprovisioning (directory/deprovision_guard.h)
 //   GET|POST /oauth-clients (shared clients: {"redirect_uris","okta_callbacks"}), DELETE /oauth-clients/{id}
 //   GET|POST /apikeys ({"tenant","label"}), DELETE /apikeys/{id}       host API keys
 //   GET /audit?tenant=&limit=&before=
@@ -34,6 +37,7 @@
 //   GET /tenants/{t}/audit?limit=&before=
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -46,6 +50,10 @@ namespace scim::api {
 struct AdminApiOptions {
   bool secure_cookies = false;          // HTTPS: the session cookie gets Secure
   auth::FailureThrottleOptions throttle;  // failed logins per address
+  // Runs a held deprovisioning request through the SCIM endpoints (ScimApi::ReplayHeld); its
+  // response comes to the callback. Empty: "apply" answers 501.
+  std::function<void(const storage::Tenant&, const storage::HeldChange&, std::function<void(http::Response)>)>
+      replay_held;
 };
 
 class AdminApi {

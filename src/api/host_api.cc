@@ -13,6 +13,9 @@
 #include "auth/crypto.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "core/tenant_settings.h"
+#include "directory/directory_view.h"
+#include "directory/tenant_schemas.h"
 #include "events/feed_waiter.h"
 #include "events/webhooks.h"
 
@@ -174,6 +177,11 @@ struct HostApi::Impl {
   storage::Store& store;
   events::FeedWaiter& feed_waiter;
   std::function<void()> deliveries_queued;
+  directory::RegistryCache registries;
+
+  Impl(storage::Store& s, events::FeedWaiter& f, std::shared_ptr<const core::SchemaRegistry> registry,
+       std::function<void()> queued)
+      : store(s), feed_waiter(f), deliveries_queued(std::move(queued)), registries(std::move(registry)) {}
 
   void Handle(http::Request request, http::Responder respond) {
     auto reply_error = [&](const core::Error& error) {
@@ -235,7 +243,41 @@ struct HostApi::Impl {
         return respond(Redeliver(t, rest[1]));
       }
     }
+    if (!rest.empty() && (rest[0] == "users" || rest[0] == "orgchart" || rest[0] == "departments")) {
+      if (!get) return respond(MethodNotAllowed("GET"));
+      return respond(Directory(t, rest, request.query));
+    }
     reply_error({ErrorType::kNotFound, "No such endpoint: " + request.path});
+  }
+
+  // ---- the directory (directory/directory_view.h) --------------------------------------------
+
+  http::Response Directory(const storage::Tenant& tenant, const std::vector<std::string>& rest,
+                           std::string_view query) {
+    auto settings = core::ParseTenantSettings(tenant.settings);
+    if (!settings) return ErrorResponse({ErrorType::kInternal, "Unreadable tenant settings: " + settings.error().detail});
+    auto registry = registries.For(store, tenant.id, settings->schema_revision);
+    if (!registry) return ErrorResponse(registry.error());
+    directory::DirectoryView view(store, tenant.id, *settings, *registry);
+    Result<Json> answer = core::Fail(ErrorType::kNotFound, "No such endpoint");
+    if (rest[0] == "users" && rest.size() == 1) {
+      auto params = ParseListParams(query, kDefaultLimit, kMaxLimit);
+      if (!params) return ErrorResponse(params.error());
+      if (params->sort_by || !params->attributes.empty() || !params->excluded_attributes.empty()) {
+        return ErrorResponse({ErrorType::kBadRequest, "The directory's users take filter, startIndex, count and cursor"});
+      }
+      answer = view.Users({params->filter.value_or(""), params->start_index, params->count, params->cursor});
+    } else if (rest[0] == "users" && rest.size() == 2) {
+      answer = view.User(rest[1]);
+    } else if (rest[0] == "orgchart" && rest.size() == 1) {
+      answer = view.OrgChart();
+    } else if (rest[0] == "departments" && rest.size() == 1) {
+      answer = view.Departments();
+    } else if (rest[0] == "departments" && rest.size() == 2) {
+      answer = view.Department(rest[1]);
+    }
+    if (!answer) return ErrorResponse(answer.error());
+    return JsonOk(core::DumpJson(*answer));
   }
 
   // ---- webhooks --------------------------------------------------------------------------------
@@ -435,8 +477,9 @@ struct HostApi::Impl {
   }
 };
 
-HostApi::HostApi(storage::Store& store, events::FeedWaiter& feed_waiter, std::function<void()> deliveries_queued)
-    : impl_(std::make_unique<Impl>(Impl{store, feed_waiter, std::move(deliveries_queued)})) {}
+HostApi::HostApi(storage::Store& store, events::FeedWaiter& feed_waiter,
+                 std::shared_ptr<const core::SchemaRegistry> registry, std::function<void()> deliveries_queued)
+    : impl_(std::make_unique<Impl>(store, feed_waiter, std::move(registry), std::move(deliveries_queued))) {}
 HostApi::~HostApi() = default;
 
 bool HostApi::Owns(std::string_view path) { return path.substr(0, kPrefix.size()) == kPrefix; }

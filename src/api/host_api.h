@@ -16,6 +16,13 @@
 //   GET    /api/v1/tenants/{tenant}/deliveries/{id}          with its "attempts"
 //   POST   /api/v1/tenants/{tenant}/deliveries/{id}/redeliver  202
 //
+//   The directory (directory/directory_view.h; docs/directory.md):
+//   GET    /api/v1/tenants/{tenant}/users?filter=&startIndex=&count=&cursor=   users with their
+//          resolved manager, departments, groups and effective roles
+//   GET    /api/v1/tenants/{tenant}/users/{id}              one, with its management chain and reports
+//   GET    /api/v1/tenants/{tenant}/orgchart                the whole tree (cycles reported)
+//   GET    /api/v1/tenants/{tenant}/departments[/{id}]
+//
 // Errors use the SCIM error body (status, detail) so one parser reads both APIs. A key scoped to
 // another tenant gets the same 404 as a tenant that does not exist.
 #pragma once
@@ -23,6 +30,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/schema.h"
 #include "http/server.h"
 #include "storage/store.h"
 
@@ -36,7 +44,9 @@ class HostApi {
  public:
   // `deliveries_queued` (may be empty) is called when a request queued a delivery again, so that
   // webhook delivery looks at once.
-  HostApi(storage::Store& store, events::FeedWaiter& feed_waiter, std::function<void()> deliveries_queued = {});
+  // `registry`: the built-in schemas (each tenant's own are read through directory::RegistryCache).
+  HostApi(storage::Store& store, events::FeedWaiter& feed_waiter, std::shared_ptr<const core::SchemaRegistry> registry,
+          std::function<void()> deliveries_queued = {});
   ~HostApi();
 
   // Whether `path` is the host API's (starts with /api/v1/).

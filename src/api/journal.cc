@@ -86,6 +86,24 @@ void Journal::Purge() {
       std::fputs(fmt::format("scimd: journal: purging old entries: {}\n", r.error().detail).c_str(), stderr);
       return;
     }
+    if (deleted < kPurgeBatch) break;
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+  }
+  // Tombstones past their tenant's retention go on the same schedule.
+  std::string now = core::FormatRfc3339(std::chrono::system_clock::now());
+  while (true) {
+    int64_t deleted = 0;
+    auto r = store_.WriteSync([&](storage::WriteTxn& txn) -> core::Result<void> {
+      auto n = txn.PurgeTombstones(now, kPurgeBatch);
+      if (!n) return std::unexpected(n.error());
+      deleted = *n;
+      return {};
+    });
+    if (!r) {
+      std::fputs(fmt::format("scimd: purging tombstones: {}\n", r.error().detail).c_str(), stderr);
+      return;
+    }
     if (deleted < kPurgeBatch) return;
     std::lock_guard lock(mu_);
     if (stopping_) return;

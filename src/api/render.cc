@@ -256,6 +256,29 @@ std::string Location(const std::string& base_url, storage::Kind kind, const std:
   return fmt::format("{}/{}s/{}", base_url, storage::KindName(kind), id);
 }
 
+namespace {
+
+// The enterprise manager's "$ref" (its location at this request's base URL) after its value. The
+// stored document holds {"value":ID,"displayName":…} for a resolved manager and {"value":REFERENCE}
+// for a pending one (directory/managers.h); ids are UUIDs, so the text needs no escaping and the
+// splice no parse.
+void SpliceManagerRef(std::string& text, const std::string& base_url) {
+  constexpr std::string_view kManager = R"("manager":{"value":")";
+  size_t enterprise = text.find("\"" + std::string(core::kEnterpriseUserSchema) + "\":{");
+  if (enterprise == std::string::npos) return;
+  size_t at = text.find(kManager, enterprise);
+  if (at == std::string::npos) return;
+  size_t id_start = at + kManager.size();
+  size_t id_end = text.find('"', id_start);
+  // A resolved manager has its displayName; a pending one (the reference as sent) has no $ref.
+  constexpr std::string_view kDisplay = R"(","displayName":)";
+  if (id_end == std::string::npos || text.compare(id_end, kDisplay.size(), kDisplay) != 0) return;
+  std::string id = text.substr(id_start, id_end - id_start);
+  text.insert(id_end + 1, ",\"$ref\":" + JsonString(Location(base_url, storage::Kind::kUser, id)));
+}
+
+}  // namespace
+
 std::string RenderResource(storage::Kind kind, const core::ResourceType& type, const core::SchemaRegistry& registry,
                            const storage::StoredResource& stored, const Extras& extras, const std::string& base_url,
                            const Projection& projection) {
@@ -300,6 +323,7 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
     // Not expected; stay correct anyway.
     text = "{\"id\":" + JsonString(stored.id) + (body.size() > 2 ? "," + body.substr(1, body.size() - 2) : "") + tail;
   }
+  if (kind == storage::Kind::kUser) SpliceManagerRef(text, base_url);
   if (!projection.NeedsDocument(type)) return text;
   auto document = core::ParseJson(text);
   if (!document) return text;
@@ -352,12 +376,15 @@ std::string ListOf(const std::vector<Json>& resources) {
 }  // namespace
 
 core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
-                                              const std::string* id) {
+                                              const std::string* id, const std::vector<Json>& extra) {
   std::vector<Json> resources;
-  for (const auto& type : registry.resource_types()) {
-    if (id && !core::IEquals(*id, type.id)) continue;
-    Json doc = type.definition;
-    doc["meta"] = MetaJson("ResourceType", base_url + "/ResourceTypes/" + type.id);
+  std::vector<Json> all;
+  for (const auto& type : registry.resource_types()) all.push_back(type.definition);
+  all.insert(all.end(), extra.begin(), extra.end());
+  for (Json& doc : all) {
+    std::string type_id = doc.value("id", std::string());
+    if (id && !core::IEquals(*id, type_id)) continue;
+    doc["meta"] = MetaJson("ResourceType", base_url + "/ResourceTypes/" + type_id);
     resources.push_back(std::move(doc));
   }
   if (!id) return ListOf(resources);
@@ -366,12 +393,15 @@ core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& regist
 }
 
 core::Result<std::string> RenderSchemas(const core::SchemaRegistry& registry, const std::string& base_url,
-                                        const std::string* id) {
+                                        const std::string* id, const std::vector<Json>& extra) {
   std::vector<Json> resources;
-  for (const auto& schema : registry.schemas()) {
-    if (id && !core::IEquals(*id, schema.id)) continue;
-    Json doc = schema.definition;
-    doc["meta"] = MetaJson("Schema", base_url + "/Schemas/" + schema.id);
+  std::vector<Json> all;
+  for (const auto& schema : registry.schemas()) all.push_back(schema.definition);
+  all.insert(all.end(), extra.begin(), extra.end());
+  for (Json& doc : all) {
+    std::string schema_id = doc.value("id", std::string());
+    if (id && !core::IEquals(*id, schema_id)) continue;
+    doc["meta"] = MetaJson("Schema", base_url + "/Schemas/" + schema_id);
     resources.push_back(std::move(doc));
   }
   if (!id) return ListOf(resources);

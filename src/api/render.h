@@ -65,9 +65,10 @@ std::string RenderResource(storage::Kind kind, const core::ResourceType& type, c
 struct ApiOptions;
 std::string RenderServiceProviderConfig(const std::string& base_url, const ApiOptions& options);
 // `id` null: the ListResponse of every resource type / schema; else that one (kNotFound when unknown).
+// `extra`: documents (without meta) served besides the registry's (a tenant's Okta Role type).
 core::Result<std::string> RenderResourceTypes(const core::SchemaRegistry& registry, const std::string& base_url,
-                                              const std::string* id);
+                                              const std::string* id, const std::vector<core::Json>& extra = {});
 core::Result<std::string> RenderSchemas(const core::SchemaRegistry& registry, const std::string& base_url,
-                                        const std::string* id);
+                                        const std::string* id, const std::vector<core::Json>& extra = {});
 
 }  // namespace scim::api

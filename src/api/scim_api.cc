@@ -12,6 +12,7 @@
 #include "api/journal.h"
 #include "api/query.h"
 #include "api/render.h"
+#include "auth/administration.h"
 #include "auth/crypto.h"
 #include "core/bulk.h"
 #include "core/change.h"
@@ -21,6 +22,10 @@
 #include "core/quirks.h"
 #include "core/redact.h"
 #include "core/tenant_settings.h"
+#include "directory/deprovision_guard.h"
+#include "directory/managers.h"
+#include "directory/okta_roles.h"
+#include "directory/policy.h"
 #include "directory/tenant_schemas.h"
 #include "core/time.h"
 #include "core/validate.h"
@@ -55,6 +60,9 @@ struct Call {
   std::optional<core::Error> error;                 // what the request was refused with
   std::optional<std::pair<Kind, std::string>> resource;  // the resource it named or created
   std::vector<std::string> event_ids;               // the events it committed
+
+  // Set on a held deprovisioning request an operator applied: it passes the circuit breaker.
+  bool past_guard = false;
 
   // The schemas this tenant's documents are read and written with (directory/tenant_schemas.h).
   std::shared_ptr<const core::SchemaRegistry> registry;
@@ -129,6 +137,12 @@ void Reply(const CallPtr& call, http::Response response) {
     if (!response.log_note.empty()) response.log_note += "; ";
     response.log_note += (call->quirks.lenient() ? "quirks: " : "refused quirks: ") + call->quirks.Summary();
   }
+  bool read = call->request.method == "GET" || call->request.method == "HEAD" || call->request.path.ends_with("/.search");
+  if (call->principal.settings.dry_run && !read) {
+    response.headers.emplace_back("Scimd-Dry-Run", "true");
+    if (!response.log_note.empty()) response.log_note += "; ";
+    response.log_note += "dry run: nothing was written";
+  }
   RecordInJournal(*call, response);
   call->respond(std::move(response));
 }
@@ -156,6 +170,8 @@ bool IsJsonContentType(std::string_view content_type) {
 
 // A write that lost a race with another write to the same resource; the caller starts over.
 constexpr std::string_view kVersionConflict = "scimd:version-conflict";
+// A dry run's transaction, rolled back on purpose after everything in it succeeded.
+constexpr std::string_view kDryRun = "scimd:dry-run";
 
 }  // namespace
 
@@ -348,17 +364,22 @@ struct ScimApi::Impl {
         if (method == "DELETE") return Delete(call, kind, id);
         return MethodNotAllowed(call, "GET, PUT, PATCH, DELETE");
       }
+    } else if (endpoint == "Roles" && call->principal.settings.okta_roles && segments.size() <= 2) {
+      if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
+      return Roles(call, segments.size() == 2 ? &segments[1] : nullptr);
     } else if (endpoint == "ServiceProviderConfig" && segments.size() == 1) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
       return Reply(call, JsonResponse(200, RenderServiceProviderConfig(call->base_url, options)));
     } else if (endpoint == "ResourceTypes" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      auto body = RenderResourceTypes(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      auto body = RenderResourceTypes(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr,
+                                      OktaRoleDocuments(call, directory::RoleResourceType()));
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
     } else if (endpoint == "Schemas" && segments.size() <= 2) {
       if (method != "GET" && method != "HEAD") return MethodNotAllowed(call, "GET");
-      auto body = RenderSchemas(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr);
+      auto body = RenderSchemas(*call->registry, call->base_url, segments.size() == 2 ? &segments[1] : nullptr,
+                                OktaRoleDocuments(call, directory::RoleSchema()));
       if (!body) return ReplyError(call, body.error());
       return Reply(call, JsonResponse(200, std::move(*body)));
     } else if (endpoint == ".search" && segments.size() == 1) {
@@ -638,6 +659,270 @@ struct ScimApi::Impl {
     if (events_committed) events_committed();
   }
 
+  // What stays of a resource deleted now (storage::Tombstone): its ids, and its document when the
+  // tenant deletes softly.
+  static storage::Tombstone TombstoneOf(const CallPtr& call, Kind kind, const storage::StoredResource& stored) {
+    const core::TenantSettings& settings = call->principal.settings;
+    storage::Tombstone tombstone;
+    tombstone.id = stored.id;
+    tombstone.kind = kind;
+    if (auto document = core::ParseJson(stored.body); document && document->is_object()) {
+      auto text = [&](const char* name) -> std::optional<std::string> {
+        auto it = document->find(name);
+        return it != document->end() && it->is_string() ? std::optional(it->get<std::string>()) : std::nullopt;
+      };
+      if (kind == Kind::kUser) tombstone.user_name = text("userName");
+      tombstone.external_id = text("externalId");
+      tombstone.display_name = text("displayName");
+    }
+    if (settings.soft_delete) tombstone.body = stored.body;
+    tombstone.created = stored.created;
+    tombstone.deleted = call->now;
+    tombstone.purge_after =
+        core::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(24) * settings.delete_retention_days);
+    return tombstone;
+  }
+
+  // A request's write: on a tenant in dry run (its settings' dry_run), the transaction runs to the
+  // end, so every check the database makes is made, and is then rolled back; `done` hears success.
+  void WriteFor(const CallPtr& call, storage::WriteFn fn, storage::WriteDone done) {
+    if (!call->principal.settings.dry_run) return store.Write(std::move(fn), std::move(done));
+    store.Write(
+        [fn = std::move(fn)](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = fn(txn); !r) return r;
+          return Fail(ErrorType::kConflict, std::string(kDryRun));
+        },
+        [call, done = std::move(done)](Result<void> result) {
+          if (!result && result.error().type == ErrorType::kConflict && result.error().detail == kDryRun) {
+            call->event_ids.clear();  // rolled back with the rest
+            return done({});
+          }
+          done(std::move(result));
+        });
+  }
+
+  // ---- the deprovisioning circuit breaker (directory/deprovision_guard.h) -------------------------
+
+  static bool MayHold(const CallPtr& call) {
+    return !call->past_guard && !call->principal.settings.dry_run && call->principal.settings.deprovision_limit_percent > 0;
+  }
+
+  // Keeps the request for an operator (audited), then answers with `answer`.
+  void Hold(const CallPtr& call, const std::string& id, const std::string& action, std::function<void()> answer) {
+    storage::HeldChange change;
+    change.id = "held_" + auth::RandomHex(8);
+    change.tenant = call->principal.tenant;
+    change.resource_id = id;
+    change.action = action;
+    change.method = call->request.method;
+    change.path = "/Users/" + id;
+    change.body = call->request.body;
+    change.created = call->now;
+    auth::Actor actor{call->principal.credential_id.empty() ? "scim" : "scim:" + call->principal.credential_id,
+                      call->request.remote_address};
+    Json detail = {{"action", action}, {"resource", id}, {"method", change.method}};
+    auto audit = auth::AuditOf(actor, "deprovision.held", call->principal.tenant_name, change.id, core::DumpJson(detail));
+    store.Write(
+        [change, audit](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = txn.InsertHeldChange(change); !r) return r;
+          return txn.AppendAudit(audit);
+        },
+        [call, answer = std::move(answer)](Result<void> result) {
+          if (!result) return ReplyError(call, result.error());
+          answer();
+        });
+  }
+
+  void ReplayHeld(const storage::Tenant& tenant, const storage::HeldChange& change,
+                  std::function<void(http::Response)> done) {
+    auto settings = core::ParseTenantSettings(tenant.settings);
+    if (!settings) return done(ErrorResponse({ErrorType::kInternal, "Unreadable tenant settings"}));
+    auto tenant_registry = registries.For(store, tenant.id, settings->schema_revision);
+    if (!tenant_registry) return done(ErrorResponse(tenant_registry.error()));
+    auto call = std::make_shared<Call>();
+    call->request.method = change.method;
+    call->request.path = "/scim/v2/" + tenant.name + change.path;
+    call->request.body = change.body;
+    call->request.headers.emplace_back("Content-Type", std::string(kScimContentType));
+    call->principal.tenant = tenant.id;
+    call->principal.tenant_name = tenant.name;
+    call->principal.credential_id = "held:" + change.id;
+    call->principal.settings = *settings;
+    call->UseRegistry(std::move(*tenant_registry));
+    call->past_guard = true;
+    call->base_url = options.public_base_url + "/scim/v2/" + tenant.name;
+    call->journal = journal;
+    call->now = NowRfc3339();
+    call->quirks = core::QuirkLog(settings->compatibility == core::Compatibility::kLenient);
+    call->respond = std::move(done);
+    Route(call, {"Users", change.resource_id});
+  }
+
+  // ---- Okta entitlements (directory/okta_roles.h) ------------------------------------------------
+
+  static std::vector<Json> OktaRoleDocuments(const CallPtr& call, Json document) {
+    if (!call->principal.settings.okta_roles) return {};
+    return {std::move(document)};
+  }
+
+  // GET /Roles (a ListResponse of the tenant's enumerated roles) and /Roles/{id}.
+  void Roles(const CallPtr& call, const std::string* id) {
+    std::vector<std::string> roles = directory::EnumeratedRoles(*call->registry);
+    Json resources = Json::array();
+    for (const std::string& role : roles) {
+      if (id && *id != role) continue;
+      resources.push_back(directory::RoleResource(role, call->base_url));
+    }
+    if (id) {
+      if (resources.empty()) return ReplyError(call, {ErrorType::kNotFound, "No role '" + id->substr(0, 64) + "'"});
+      return Reply(call, JsonResponse(200, core::DumpJson(resources[0])));
+    }
+    Json list = {{"schemas", {core::kListResponseSchema}},
+                 {"totalResults", resources.size()},
+                 {"startIndex", 1},
+                 {"itemsPerPage", resources.size()},
+                 {"Resources", resources}};
+    Reply(call, JsonResponse(200, core::DumpJson(list)));
+  }
+
+  // A user's roles, for a tenant that shows its roles to Okta, must be among them.
+  static Result<void> CheckUserPolicies(const CallPtr& call, const Json& document) {
+    const core::TenantSettings& settings = call->principal.settings;
+    if (auto allowed = directory::CheckEmailDomains(document, settings.email_domains); !allowed) return allowed;
+    if (settings.okta_roles) return directory::CheckRoles(document, directory::EnumeratedRoles(*call->registry));
+    return {};
+  }
+
+  // ---- enterprise managers (directory/managers.h) -----------------------------------------------
+
+  // What a user write does to its manager link.
+  struct ManagerPlan {
+    enum class Action { kKeep, kSet, kRemove };
+    Action action = Action::kKeep;
+    storage::ManagerLink link;  // kSet: the reference as sent, and whom it resolved to (if anyone)
+  };
+
+  static std::vector<storage::UserKey> ManagerKeys(const Call& call) {
+    return directory::MatchOrder(call.principal.settings.manager_match);
+  }
+
+  // Resolves the manager a User `document` being written (id `id`) names, and shows it resolved
+  // (or, while pending, not at all). `before` is the stored document a PATCH started from: there an
+  // untouched manager keeps its link; for POST and PUT (null) no manager means none.
+  Result<ManagerPlan> PlanManager(const CallPtr& call, Json& document, const std::string& id, const Json* before) {
+    ManagerPlan plan;
+    auto reference = directory::ManagerReferenceOf(document);
+    auto previous = before != nullptr ? directory::ManagerReferenceOf(*before) : std::nullopt;
+    if (!reference) {
+      directory::SetManager(document, std::nullopt);  // "manager": {"value": ""} (Entra's way to clear it)
+      if (before == nullptr || previous) plan.action = ManagerPlan::Action::kRemove;
+      return plan;
+    }
+    if (previous && *previous == *reference) {  // unchanged: keep what the stored document shows
+      auto manager = (*before)[std::string(core::kEnterpriseUserSchema)]["manager"];
+      directory::SetManager(document, std::pair{*reference, manager.value("displayName", std::string())});
+      return plan;
+    }
+    auto manager = directory::ResolveManager(store, call->principal.tenant, ManagerKeys(*call), *reference);
+    if (!manager) return std::unexpected(manager.error());
+    plan.action = ManagerPlan::Action::kSet;
+    plan.link = {id, *reference, std::nullopt};
+    if (*manager) {
+      auto body = core::ParseJson((*manager)->body);
+      directory::SetManager(document, std::pair{(*manager)->id, body ? directory::DisplayOf(*body) : std::string()});
+      plan.link.manager_id = (*manager)->id;
+    } else {
+      // Shown as sent until it resolves: an IdP that reads the user back and PUTs it whole (Okta)
+      // sends the reference again instead of dropping it.
+      directory::SetManager(document, std::pair{*reference, std::string()});
+    }
+    return plan;
+  }
+
+  // In the transaction of a write of user `id` (now `document`): records `plan`, resolves the
+  // pending links that name this user, and shows its reports its current name. A plan made before a
+  // concurrent change of the manager it names is a version conflict (the request starts over).
+  Result<void> ApplyManagerChanges(storage::WriteTxn& txn, const CallPtr& call, const std::string& id,
+                                   const Json& document, const ManagerPlan& plan, bool names_changed = true) {
+    storage::TenantId tenant = call->principal.tenant;
+    std::vector<storage::UserKey> keys = ManagerKeys(*call);
+    if (plan.action == ManagerPlan::Action::kSet) {
+      auto current = directory::ResolveManager(txn, tenant, keys, plan.link.raw);
+      if (!current) return std::unexpected(current.error());
+      std::optional<std::string> current_id = *current ? std::optional((*current)->id) : std::nullopt;
+      if (current_id != plan.link.manager_id) return Fail(ErrorType::kConflict, std::string(kVersionConflict));
+      if (auto r = txn.SetManagerLink(tenant, plan.link); !r) return r;
+    } else if (plan.action == ManagerPlan::Action::kRemove) {
+      if (auto r = txn.RemoveManagerLink(tenant, id); !r) return std::unexpected(r.error());
+    }
+    if (!names_changed) return {};
+    std::pair<std::string, std::string> self{id, directory::DisplayOf(document)};
+    auto pending = txn.PendingManagerLinks(tenant, directory::ReferenceKeys(id, document));
+    if (!pending) return std::unexpected(pending.error());
+    for (storage::ManagerLink& link : *pending) {
+      if (link.report_id == id || !directory::AnswersTo(id, document, keys, link.raw)) continue;
+      link.manager_id = id;
+      if (auto r = txn.SetManagerLink(tenant, link); !r) return r;
+      if (auto r = ShowManager(txn, call, link.report_id, self); !r) return r;
+    }
+    auto reports = txn.ReportsOf(tenant, id);
+    if (!reports) return std::unexpected(reports.error());
+    for (const storage::ManagerLink& link : *reports) {
+      if (link.report_id == id) continue;
+      if (auto r = ShowManager(txn, call, link.report_id, self); !r) return r;
+    }
+    return {};
+  }
+
+  // What a user replacement or PATCH does about managers: its own link, and whether the names
+  // others may know it by (or show it with) changed.
+  struct ManagerUpdate {
+    ManagerPlan plan;
+    Json document;
+    bool names_changed = false;
+  };
+
+  Result<std::shared_ptr<const ManagerUpdate>> PlanManagerUpdate(const CallPtr& call, Json& document,
+                                                                 const std::string& id, const Json& before,
+                                                                 bool patch) {
+    if (auto allowed = CheckUserPolicies(call, document); !allowed) return std::unexpected(allowed.error());
+    auto plan = PlanManager(call, document, id, patch ? &before : nullptr);
+    if (!plan) return std::unexpected(plan.error());
+    bool names_changed = directory::ReferenceKeys(id, document) != directory::ReferenceKeys(id, before) ||
+                         directory::DisplayOf(document) != directory::DisplayOf(before);
+    return std::make_shared<const ManagerUpdate>(ManagerUpdate{std::move(*plan), document, names_changed});
+  }
+
+  // Shows `manager` ({id, displayName}; nullopt: none) in report `report_id`'s document, as an
+  // update with its event; nothing when the document already shows it.
+  Result<void> ShowManager(storage::WriteTxn& txn, const CallPtr& call, const std::string& report_id,
+                           const std::optional<std::pair<std::string, std::string>>& manager) {
+    storage::TenantId tenant = call->principal.tenant;
+    auto existing = txn.Get(tenant, Kind::kUser, report_id);
+    if (!existing) return std::unexpected(existing.error());
+    if (!*existing) return {};
+    auto before = core::ParseJson((*existing)->body);
+    if (!before) return Fail(ErrorType::kInternal, "Stored document unreadable: " + before.error().detail);
+    Json after = *before;
+    directory::SetManager(after, manager);
+    core::NormalizedResource normalized;
+    normalized.resource = after;
+    auto row = MakeRow(Kind::kUser, normalized, false);
+    if (!row) return std::unexpected(row.error());
+    if (row->body == (*existing)->body) return {};
+    row->id = report_id;
+    row->created = (*existing)->created;
+    row->last_modified = call->now;
+    row->version = (*existing)->version + 1;
+    if (auto r = txn.Update(tenant, Kind::kUser, *row); !r) return r;
+    auto changes = core::DiffResources(*before, after);
+    auto event = EventFor(call, core::ClassifyUserUpdate(changes), Kind::kUser, report_id);
+    event.changes = std::move(changes);
+    event.data = EventData(call, Kind::kUser, {report_id, Kind::kUser, row->body, row->created, row->last_modified,
+                                               row->version});
+    return AppendEvent(txn, *call, event);
+  }
+
   // ---- writes --------------------------------------------------------------------------------
 
   // Parses and canonicalises a POST/PUT body. Errors are the client's.
@@ -648,6 +933,7 @@ struct ScimApi::Impl {
     }
     auto json = core::ParseJson(call->request.body, options.limits.json_depth);
     if (!json) return std::unexpected(json.error());
+    if (kind == Kind::kUser) directory::AcceptManagerEmail(*json, quirks);
     return core::NormalizeResource(*json, call->TypeOf(kind), *call->registry, context, quirks, options.limits,
                                    call->principal.settings.keep_unknown_attributes);
   }
@@ -688,14 +974,35 @@ struct ScimApi::Impl {
     return row;
   }
 
-  void Create(const CallPtr& call, Kind kind) {
-    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, &call->quirks);
+  void Create(const CallPtr& call, Kind kind, int attempt = 0) {
+    core::QuirkLog scratch;
+    auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
+    // A resource deleted here and created again by the IdP (a reactivation) comes back under its
+    // old id and creation time, so the app's references to it hold. Only the IdP's own id
+    // (externalId) says it is the same one: userNames are recycled, and a new person must never
+    // inherit someone else's id.
+    std::optional<std::string> external_id;
+    if (auto it = normalized->resource.find("externalId"); it != normalized->resource.end() && it->is_string()) {
+      external_id = it->get<std::string>();
+    }
+    Result<std::optional<storage::Tombstone>> tombstone = std::optional<storage::Tombstone>();
+    if (external_id) tombstone = store.FindTombstone(call->principal.tenant, kind, external_id, std::nullopt);
+    if (!tombstone) return ReplyError(call, tombstone.error());
+    std::string id = *tombstone ? (*tombstone)->id : auth::NewUuid();
+    ManagerPlan manager;
+    if (kind == Kind::kUser) {
+      if (auto allowed = CheckUserPolicies(call, normalized->resource); !allowed) return ReplyError(call, allowed.error());
+      auto plan = PlanManager(call, normalized->resource, id, nullptr);
+      if (!plan) return ReplyError(call, plan.error());
+      manager = std::move(*plan);
+    }
     auto made = MakeRow(kind, *normalized, StorePasswords(call));
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
-    row->id = auth::NewUuid();
-    row->created = row->last_modified = call->now;
+    row->id = id;
+    row->created = *tombstone ? (*tombstone)->created : call->now;
+    row->last_modified = call->now;
     row->version = 1;
     std::optional<std::vector<core::Member>> members = std::move(normalized->members);
     auto tenant = call->principal.tenant;
@@ -709,12 +1016,17 @@ struct ScimApi::Impl {
     auto created_row = std::make_shared<storage::EventRow>(events::BuildEvent("evt_" + auth::NewUuid(), *created));
     std::optional<std::string> unmapped;
     if (!normalized->unmapped.empty()) unmapped = core::DumpJson(normalized->unmapped);
-    store.Write(
-        [call, tenant, kind, row, members, reject, skipped, created, created_row,
-         unmapped = std::move(unmapped)](storage::WriteTxn& txn) -> Result<void> {
+    auto document = std::make_shared<Json>(std::move(normalized->resource));
+    WriteFor(call,
+        [this, call, tenant, kind, row, members, reject, skipped, created, created_row, unmapped = std::move(unmapped),
+         manager = std::move(manager), document](storage::WriteTxn& txn) -> Result<void> {
+          if (auto r = txn.DeleteTombstone(tenant, row->id); !r) return std::unexpected(r.error());
           if (auto r = txn.Insert(tenant, kind, *row); !r) return r;
           if (unmapped) {
             if (auto r = txn.SetUnmapped(tenant, kind, row->id, unmapped); !r) return r;
+          }
+          if (kind == Kind::kUser) {
+            if (auto r = ApplyManagerChanges(txn, call, row->id, *document, manager); !r) return r;
           }
           if (auto r = AppendEvent(txn, *call, *created_row); !r) return r;
           if (members && !members->empty()) {
@@ -726,8 +1038,14 @@ struct ScimApi::Impl {
           }
           return {};
         },
-        [this, call, kind, row, skipped](Result<void> result) {
-          if (!result) return ReplyError(call, result.error());
+        [this, call, kind, row, skipped, attempt](Result<void> result) {
+          if (!result) {
+            if (result.error().type == ErrorType::kConflict && result.error().detail == kVersionConflict) {
+              if (attempt + 1 < kMaxWriteAttempts) return Create(call, kind, attempt + 1);
+              return ReplyError(call, {ErrorType::kUnavailable, "The directory is being changed concurrently; retry"});
+            }
+            return ReplyError(call, result.error());
+          }
           EventsCommitted();
           call->resource = {kind, row->id};
           storage::StoredResource stored{row->id, kind, row->body, row->created, row->last_modified, row->version};
@@ -752,6 +1070,12 @@ struct ScimApi::Impl {
     auto existing = LoadForChange(call, kind, id);
     if (!existing) return ReplyError(call, existing.error());
     const Json& before = existing->second;
+    std::shared_ptr<const ManagerUpdate> manager;
+    if (kind == Kind::kUser) {
+      auto update = PlanManagerUpdate(call, normalized->resource, id, before, /*patch=*/false);
+      if (!update) return ReplyError(call, update.error());
+      manager = std::move(*update);
+    }
     auto made = MakeRow(kind, *normalized, StorePasswords(call));
     if (!made) return ReplyError(call, made.error());
     auto row = std::make_shared<storage::ResourceRow>(std::move(*made));
@@ -763,7 +1087,7 @@ struct ScimApi::Impl {
     auto changes = DescribeChanges(before, normalized->resource, *row);
     CommitChange(call, kind, id, row, std::move(changes), std::move(member_ops), existing->first.version, attempt,
                  [this, call, kind, id](int next_attempt) { Replace(call, kind, id, next_attempt); },
-                 std::move(normalized->unmapped));
+                 std::move(normalized->unmapped), std::move(manager));
   }
 
   // The stored resource a PUT or PATCH starts from, and its parsed document. Errors: not found,
@@ -809,11 +1133,17 @@ struct ScimApi::Impl {
     std::shared_ptr<storage::ResourceRow> row;
     std::vector<core::AttributeChange> changes;
     Json unmapped = Json::object();
+    std::shared_ptr<const ManagerUpdate> manager;
     if (patched->changed) {
       auto normalized = core::NormalizeResource(patched->resource, call->TypeOf(kind), *call->registry,
                                                 core::WriteContext::kPatchResult, quirks, options.limits,
                                                 call->principal.settings.keep_unknown_attributes);
       if (!normalized) return ReplyError(call, normalized.error());
+      if (kind == Kind::kUser) {
+        auto update = PlanManagerUpdate(call, normalized->resource, id, document, /*patch=*/true);
+        if (!update) return ReplyError(call, update.error());
+        manager = std::move(*update);
+      }
       auto made = MakeRow(kind, *normalized, StorePasswords(call));
       if (!made) return ReplyError(call, made.error());
       row = std::make_shared<storage::ResourceRow>(std::move(*made));
@@ -822,7 +1152,8 @@ struct ScimApi::Impl {
       unmapped = std::move(normalized->unmapped);
     }
     CommitChange(call, kind, id, row, std::move(changes), std::move(patched->member_ops), existing->first.version, attempt,
-                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); }, std::move(unmapped));
+                 [this, call, kind, id](int next_attempt) { Patch(call, kind, id, next_attempt); }, std::move(unmapped),
+                 std::move(manager));
   }
 
   // Merges `unmapped` (may be empty) over what the resource kept apart before.
@@ -854,7 +1185,8 @@ struct ScimApi::Impl {
   // what the resource kept before.
   void CommitChange(const CallPtr& call, Kind kind, const std::string& id, std::shared_ptr<storage::ResourceRow> row,
                     std::vector<core::AttributeChange> changes, std::vector<core::MemberOp> member_ops,
-                    int64_t check_version, int attempt, std::function<void(int)> retry, Json unmapped) {
+                    int64_t check_version, int attempt, std::function<void(int)> retry, Json unmapped,
+                    std::shared_ptr<const ManagerUpdate> manager = nullptr) {
     auto tenant = call->principal.tenant;
     bool reject = RejectUnknownMembers(call);
     std::string now = call->now;
@@ -865,11 +1197,24 @@ struct ScimApi::Impl {
     auto skipped = std::make_shared<std::vector<std::string>>();
     core::EventType document_event =
         kind == Kind::kUser ? core::ClassifyUserUpdate(changes) : core::ClassifyGroupUpdate(changes);
+    if (document_event == core::EventType::kUserDeactivated && row && MayHold(call)) {
+      auto hold = directory::ShouldHold(store, tenant, call->principal.settings, *call->registry);
+      if (!hold) return ReplyError(call, hold.error());
+      if (*hold) {
+        // Answered as if applied: the document as it would be, at the version it would have.
+        storage::StoredResource would_be{id, kind, row->body, "", now, check_version + 1};
+        if (auto stored = store.Get(tenant, kind, id); stored && *stored) would_be.created = (*stored)->created;
+        return Hold(call, id, "deactivate", [this, call, kind, would_be] {
+          RespondWithResource(call, kind, would_be, 200, WriteProjection(call), "held by the deprovisioning circuit breaker");
+        });
+      }
+    }
     auto event = std::make_shared<events::EventSpec>(EventFor(call, document_event, kind, id));
     event->changes = std::move(changes);
-    store.Write(
+    WriteFor(call,
         [this, call, tenant, kind, id, row, member_ops = std::move(member_ops), check_version, if_match = IfMatch(call),
-         reject, now, result, skipped, event, unmapped = std::move(unmapped)](storage::WriteTxn& txn) -> Result<void> {
+         reject, now, result, skipped, event, unmapped = std::move(unmapped),
+         manager = std::move(manager)](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
           if (!*existing) return Fail(ErrorType::kNotFound, fmt::format("{} '{}' not found", storage::KindName(kind), id));
@@ -892,6 +1237,10 @@ struct ScimApi::Impl {
             document_changed = !event->changes.empty();
           }
           if (auto r = KeepUnmapped(txn, tenant, kind, id, unmapped); !r) return r;
+          if (manager) {
+            auto r = ApplyManagerChanges(txn, call, id, manager->document, manager->plan, manager->names_changed);
+            if (!r) return r;
+          }
           storage::MemberChangeResult members;
           if (!member_ops.empty()) {
             auto applied = txn.ApplyMemberOps(tenant, id, member_ops, reject);
@@ -938,10 +1287,24 @@ struct ScimApi::Impl {
   }
 
   void Delete(const CallPtr& call, Kind kind, const std::string& id) {
+    if (kind == Kind::kUser && MayHold(call)) {
+      auto existing = store.Get(call->principal.tenant, kind, id);
+      if (!existing) return ReplyError(call, existing.error());
+      if (!*existing) return ReplyError(call, NotFound(kind, id));
+      auto hold = directory::ShouldHold(store, call->principal.tenant, call->principal.settings, *call->registry);
+      if (!hold) return ReplyError(call, hold.error());
+      if (*hold) {
+        return Hold(call, id, "delete", [call] {
+          http::Response response;
+          response.status = 204;
+          Reply(call, std::move(response));
+        });
+      }
+    }
     auto tenant = call->principal.tenant;
     std::string now = call->now;
     auto found = std::make_shared<bool>(false);
-    store.Write(
+    WriteFor(call,
         [this, call, tenant, kind, id, now, found, if_match = IfMatch(call)](storage::WriteTxn& txn) -> Result<void> {
           auto existing = txn.Get(tenant, kind, id);
           if (!existing) return std::unexpected(existing.error());
@@ -949,9 +1312,23 @@ struct ScimApi::Impl {
           if (if_match && !if_match->Matches((*existing)->version)) {
             return std::unexpected(PreconditionFailed((*existing)->version));
           }
+          // Reports of a deleted user show their reference as sent again, and wait for a user it names.
+          std::vector<storage::ManagerLink> reports;
+          if (kind == Kind::kUser) {
+            auto of = txn.ReportsOf(tenant, id);
+            if (!of) return std::unexpected(of.error());
+            reports = std::move(*of);
+          }
           auto deleted = txn.Delete(tenant, kind, id, now);
           if (!deleted) return std::unexpected(deleted.error());
           *found = deleted->found;
+          if (auto r = txn.InsertTombstone(tenant, TombstoneOf(call, kind, **existing)); !r) return r;
+          for (storage::ManagerLink& link : reports) {
+            if (link.report_id == id) continue;
+            link.manager_id.reset();
+            if (auto r = txn.SetManagerLink(tenant, link); !r) return r;
+            if (auto r = ShowManager(txn, call, link.report_id, std::pair{link.raw, std::string()}); !r) return r;
+          }
           // The deleted event carries the resource as it was; each group it left says so too.
           auto event = EventFor(call, kind == Kind::kUser ? core::EventType::kUserDeleted : core::EventType::kGroupDeleted,
                                 kind, id);
@@ -987,6 +1364,11 @@ ScimApi::~ScimApi() = default;
 
 void ScimApi::Handle(http::Request request, http::Responder respond) {
   impl_->Handle(std::move(request), std::move(respond));
+}
+
+void ScimApi::ReplayHeld(const storage::Tenant& tenant, const storage::HeldChange& change,
+                         std::function<void(http::Response)> done) {
+  impl_->ReplayHeld(tenant, change, std::move(done));
 }
 
 void ScimApi::SetReady(bool ready) { impl_->ready.store(ready, std::memory_order_relaxed); }

@@ -73,6 +73,12 @@ class ScimApi {
   // stops sending new requests; everything else is served as usual. Thread-safe.
   void SetReady(bool ready);
 
+  // Runs a deprovisioning request the circuit breaker held (directory/deprovision_guard.h) as the
+  // tenant's IdP sent it, past the breaker, and hands its response to `done` (on the writer's or
+  // the caller's thread). For the admin API's "apply".
+  void ReplayHeld(const storage::Tenant& tenant, const storage::HeldChange& change,
+                  std::function<void(http::Response)> done);
+
   // Tenant names that would collide with the shared base URL's endpoints.
   static bool IsReservedTenantName(std::string_view name);
 

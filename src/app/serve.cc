@@ -245,7 +245,7 @@ int Serve(const ServeFlags& flags) {
         dispatcher.Notify();
       },
       &journal);
-  api::HostApi host_api(*env->store, feed_waiter, [&dispatcher] { dispatcher.Notify(); });
+  api::HostApi host_api(*env->store, feed_waiter, *registry, [&dispatcher] { dispatcher.Notify(); });
   api::OAuthOptions oauth_options;
   oauth_options.public_base_url = api_options.public_base_url;
   oauth_options.scheme = api_options.scheme;
@@ -256,6 +256,10 @@ int Serve(const ServeFlags& flags) {
   api::AdminApiOptions admin_options;
   admin_options.secure_cookies = api_options.scheme == "https";
   admin_options.throttle = api_options.login_throttle;
+  admin_options.replay_held = [&scim_api](const storage::Tenant& tenant, const storage::HeldChange& change,
+                                          std::function<void(http::Response)> done) {
+    scim_api.ReplayHeld(tenant, change, std::move(done));
+  };
   api::AdminApi admin_api(*env->store, admin_options);
 
   RaiseOpenFileLimit(config.max_connections);

@@ -33,7 +33,10 @@ const QuirkInfo& Describe(Quirk quirk) {
                                     "Okta (HTTP Header mode), admins pasting other schemes"};
   static const QuirkInfo kEntraUrnSpelling{"entra-urn-spelling",
                                            "an extension attribute in one of Entra's other URN spellings", "Entra ID"};
+  static const QuirkInfo kManagerEmail{"manager-email", "the manager named by a non-standard manager.Email",
+                                      "Okta (admin mappings)"};
   switch (quirk) {
+    case Quirk::kManagerEmail: return kManagerEmail;
     case Quirk::kCapitalisedOp: return kCapitalisedOp;
     case Quirk::kBooleanString: return kBooleanString;
     case Quirk::kNumberString: return kNumberString;

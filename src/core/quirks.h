@@ -30,6 +30,7 @@ enum class Quirk {
   kFilterValuePathSub,    // filter emails[type eq "work"].value eq "x"                 Entra
   kBareToken,             // Authorization: <token>, "Token token=<token>"    Okta header mode [Q14]
   kEntraUrnSpelling,      // urn:…:extension:2.0:Name:attr, urn:…:Name:2.0:User.attr:value  Entra [Q24]
+  kManagerEmail,          // enterprise "manager": {"Email": "boss@…"} without a value           Okta
 };
 
 struct QuirkInfo {

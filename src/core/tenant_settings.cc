@@ -1,6 +1,8 @@
 #include "core/tenant_settings.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <string>
 
@@ -107,10 +109,107 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "deprovision_limit") {
+    int64_t percent = 0;
+    std::string_view number = value.ends_with("%") ? value.substr(0, value.size() - 1) : value;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), percent);
+    if (IEquals(value, "off")) settings.deprovision_limit_percent = 0;
+    else if (ec == std::errc() && end == number.data() + number.size() && percent >= 1 && percent <= 100) {
+      settings.deprovision_limit_percent = percent;
+    } else {
+      return Invalid(key, value, "off, or a share of the tenant's users from 1% to 100%");
+    }
+    return {};
+  }
+  if (key == "deprovision_window_minutes") {
+    int64_t minutes = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), minutes);
+    if (ec != std::errc() || end != value.data() + value.size() || minutes < 1 || minutes > 10080) {
+      return Invalid(key, value, "a number of minutes from 1 to 10080");
+    }
+    settings.deprovision_window_minutes = minutes;
+    return {};
+  }
+  if (key == "okta_roles") {
+    if (IEquals(value, "on")) settings.okta_roles = true;
+    else if (IEquals(value, "off")) settings.okta_roles = false;
+    else return Invalid(key, value, "on, off");
+    return {};
+  }
+  if (key == "delete_mode") {
+    if (IEquals(value, "hard")) settings.soft_delete = false;
+    else if (IEquals(value, "soft")) settings.soft_delete = true;
+    else return Invalid(key, value, "hard, soft");
+    return {};
+  }
+  if (key == "delete_retention_days") {
+    int64_t days = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), days);
+    if (ec != std::errc() || end != value.data() + value.size() || days < 1 || days > 3650) {
+      return Invalid(key, value, "a number of days from 1 to 3650");
+    }
+    settings.delete_retention_days = days;
+    return {};
+  }
+  if (key == "dry_run") {
+    if (IEquals(value, "true")) settings.dry_run = true;
+    else if (IEquals(value, "false")) settings.dry_run = false;
+    else return Invalid(key, value, "true, false");
+    return {};
+  }
+  if (key == "email_domains") {
+    std::vector<std::string> domains;
+    if (!IEquals(value, "any")) {
+      std::string_view rest = value;
+      while (true) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        bool valid = !item.empty() && item.size() <= 253 && item.find('.') != std::string_view::npos &&
+                     item.front() != '.' && item.back() != '.';
+        for (char c : item) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
+        if (!valid) return Invalid(key, value, "any, or a comma-separated list of domains (acme.com,acme.co.uk)");
+        domains.push_back(ToLower(item));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+    settings.email_domains = std::move(domains);
+    return {};
+  }
+  if (key == "groups_as_departments") {
+    if (IEquals(value, "true")) settings.groups_as_departments = true;
+    else if (IEquals(value, "false")) settings.groups_as_departments = false;
+    else return Invalid(key, value, "true, false");
+    return {};
+  }
+  if (key == "manager_match") {
+    constexpr std::array<std::string_view, 4> kKeys = {"id", "userName", "email", "externalId"};
+    std::vector<std::string> order;
+    std::string_view rest = value;
+    while (!rest.empty() || order.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      auto known = std::find_if(kKeys.begin(), kKeys.end(), [&](std::string_view k) { return IEquals(k, item); });
+      if (known == kKeys.end() || std::find(order.begin(), order.end(), *known) != order.end()) {
+        return Invalid(key, value, "a comma-separated order of id, userName, email, externalId (each at most once)");
+      }
+      order.emplace_back(*known);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    settings.manager_match = std::move(order);
+    return {};
+  }
   return Fail(ErrorType::kInvalidValue,
               "unknown setting '" + std::string(key) +
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
-                  "initial_sync, rate_limit, auth_scheme, unknown_attributes");
+                  "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments, "
+                  "email_domains, dry_run, delete_mode, delete_retention_days, okta_roles, deprovision_limit, "
+                  "deprovision_window_minutes");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -119,6 +218,15 @@ bool TenantSettings::InInitialSync(std::string_view now) const {
   // Both are RFC 3339 UTC; compared to the second, where text order is time order.
   return now.substr(0, 19) < std::string_view(initial_sync).substr(0, 19);
 }
+
+namespace {
+// "a,b,c".
+std::string CommaList(const std::vector<std::string>& order) {
+  std::string text;
+  for (const std::string& key : order) text += (text.empty() ? "" : ",") + key;
+  return text;
+}
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const TenantSettings& settings) {
   std::string unknown = !settings.reject_unknown_members ? "server" : *settings.reject_unknown_members ? "reject" : "skip";
@@ -130,7 +238,17 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"initial_sync", settings.initial_sync},
           {"rate_limit", !settings.rate_limit ? "server" : *settings.rate_limit == 0 ? "off" : std::to_string(*settings.rate_limit)},
           {"auth_scheme", settings.auth_scheme},
-          {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"}};
+          {"unknown_attributes", settings.keep_unknown_attributes ? "keep" : "reject"},
+          {"manager_match", CommaList(settings.manager_match)},
+          {"groups_as_departments", settings.groups_as_departments ? "true" : "false"},
+          {"email_domains", settings.email_domains.empty() ? "any" : CommaList(settings.email_domains)},
+          {"dry_run", settings.dry_run ? "true" : "false"},
+          {"delete_mode", settings.soft_delete ? "soft" : "hard"},
+          {"delete_retention_days", std::to_string(settings.delete_retention_days)},
+          {"okta_roles", settings.okta_roles ? "on" : "off"},
+          {"deprovision_limit",
+           settings.deprovision_limit_percent == 0 ? "off" : std::to_string(settings.deprovision_limit_percent) + "%"},
+          {"deprovision_window_minutes", std::to_string(settings.deprovision_window_minutes)}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {
@@ -177,8 +295,8 @@ IdpProfile IdentifyClient(IdpProfile configured, std::string_view user_agent, co
 namespace {
 // The endpoints a shared base URL serves (RFC 7644 §3.2): a tenant with one of these names would be
 // unreachable by path.
-constexpr std::array<std::string_view, 8> kScimEndpoints = {
-    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search"};
+constexpr std::array<std::string_view, 9> kScimEndpoints = {
+    "Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", ".search", "Roles"};
 }  // namespace
 
 bool IsReservedTenantName(std::string_view name) {

@@ -50,6 +50,28 @@ struct TenantSettings {
   // Attributes no schema of the tenant declares: refused (400 naming them), or kept apart from
   // the document and reported as unmapped (directory/tenant_schemas.h).
   bool keep_unknown_attributes = false;
+  // How an enterprise manager.value is matched to a user, in order (directory/managers.h): each of
+  // "id", "userName", "email", "externalId" at most once.
+  std::vector<std::string> manager_match = {"id", "userName", "email", "externalId"};
+  // Pushed groups are departments too (directory/directory_view.h).
+  bool groups_as_departments = false;
+  // Email domains a user's userName (when it is an address) and emails must be in, or below;
+  // empty: any. Stored lower-case.
+  std::vector<std::string> email_domains;
+  // A new connection's trial: writes are validated (uniqueness included) and journaled, answered as
+  // if applied, and rolled back.
+  bool dry_run = false;
+  // DELETE keeps a tombstone (the resource's ids) for delete_retention_days, so that an IdP re-creating
+  // it gets the same SCIM id back; soft also keeps the document for that long.
+  bool soft_delete = false;
+  // Show the tenant's enumerated roles to Okta as /Roles (directory/okta_roles.h).
+  bool okta_roles = false;
+  // The deprovisioning circuit breaker (directory/deprovision_guard.h): when deactivations and
+  // deletes within the window would exceed this share of the tenant's users, further ones are held
+  // for an operator. 0: off.
+  int64_t deprovision_limit_percent = 0;
+  int64_t deprovision_window_minutes = 60;
+  int64_t delete_retention_days = 30;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
   int64_t schema_revision = 0;
@@ -71,7 +93,11 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // notifications (active, paused), initial_sync (off, on, or an RFC 3339 UTC end time), passwords
 // (server, ignore, store), rate_limit (server, off, or requests a second from kMinTenantRateLimit),
 // auth_scheme (any, bearer, or up to 40 printable ASCII characters ending the header's text before
-// the token, e.g. "Token token="), unknown_attributes (reject, keep).
+// the token, e.g. "Token token="), unknown_attributes (reject, keep), manager_match (a comma-separated
+// order of id, userName, email, externalId), groups_as_departments (true, false), email_domains (any,
+// or a comma-separated list of domains), dry_run (true, false), delete_mode (hard, soft),
+// delete_retention_days (1 to 3650), okta_roles (on, off), deprovision_limit (off, or a percentage
+// 1-100 followed by %), deprovision_window_minutes (1 to 10080).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

@@ -192,4 +192,14 @@ AdminCredential ReadAdminCredential(const Row& s) {
                          s.Text(5), s.OptionalText(6), s.OptionalText(7), s.OptionalText(8)};
 }
 
+inline constexpr const char* kTombstoneColumns =
+    "id, kind, user_name, external_id, display_name, body, created, deleted, purge_after";
+
+template <class Row>
+Tombstone ReadTombstone(const Row& s) {
+  return Tombstone{s.Text(0),         static_cast<Kind>(s.Int(1)), s.OptionalText(2), s.OptionalText(3),
+                   s.OptionalText(4), s.OptionalText(5),          s.Text(6),         s.Text(7),
+                   s.Text(8)};
+}
+
 }  // namespace scim::storage

@@ -397,6 +397,54 @@ struct AdminInvite {
   std::optional<std::string> used;
 };
 
+// ---- manager links (directory/managers.h) ---------------------------------------------------------
+
+// The user fields a manager reference may name.
+enum class UserKey { kId, kUserName, kEmail, kExternalId };
+
+// A user's enterprise manager as the IdP sent it (`raw`: an id, userName, email or externalId) and
+// whom it resolved to; pending (no manager_id) until that user exists.
+struct ManagerLink {
+  std::string report_id;
+  std::string raw;
+  std::optional<std::string> manager_id;
+};
+
+// ---- tombstones ---------------------------------------------------------------------------------
+
+// What stays of a deleted resource for a while (the tenant's delete_retention_days): its ids, so
+// that an IdP re-creating it (a reactivation) gets it back under the same SCIM id, and, for a
+// tenant whose delete_mode is soft, its document.
+struct Tombstone {
+  std::string id;
+  Kind kind = Kind::kUser;
+  std::optional<std::string> user_name;
+  std::optional<std::string> external_id;
+  std::optional<std::string> display_name;
+  std::optional<std::string> body;  // soft deletes only
+  std::string created;              // the resource's
+  std::string deleted;
+  std::string purge_after;
+};
+
+// ---- held deprovisioning (the circuit breaker, directory/deprovision_guard.h) ----------------------
+
+// A deprovisioning request (a deactivation or a delete) held for an operator's decision, as the IdP
+// sent it: replayed when applied.
+struct HeldChange {
+  std::string id;  // "held_…"
+  TenantId tenant;
+  std::string resource_id;
+  std::string action;   // "deactivate" or "delete"
+  std::string method;   // "PATCH", "PUT", "DELETE"
+  std::string path;     // below the tenant's base URL: "/Users/{id}"
+  std::string body;
+  std::string created;
+  std::string state = "pending";  // "pending", "applied", "discarded"
+  std::optional<std::string> decided_by;
+  std::optional<std::string> decided;
+};
+
 // ---- tenant schemas ------------------------------------------------------------------------------
 
 // A schema a tenant declared (directory/tenant_schemas.h): an extension, or the attributes it adds
@@ -556,6 +604,25 @@ class WriteTxn {
   // their unmapped parts), for rewriting every document after a schema change.
   virtual Result<std::vector<std::pair<StoredResource, std::optional<std::string>>>> ResourcesAfter(
       TenantId tenant, Kind kind, const std::string& after_id, int64_t limit) = 0;
+  // The tenant's user whose `key` equals `value`: id and externalId exactly, userName and email in
+  // any case; of several with one email, the first created.
+  virtual Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) = 0;
+  // Sets (adds or replaces) the report's link; RemoveManagerLink returns false when it had none.
+  virtual Result<void> SetManagerLink(TenantId tenant, const ManagerLink& link) = 0;
+  virtual Result<bool> RemoveManagerLink(TenantId tenant, const std::string& report_id) = 0;
+  // Pending links whose raw value is one of `keys` (any case).
+  virtual Result<std::vector<ManagerLink>> PendingManagerLinks(TenantId tenant, const std::vector<std::string>& keys) = 0;
+  // The links resolved to `manager_id` (its direct reports).
+  virtual Result<std::vector<ManagerLink>> ReportsOf(TenantId tenant, const std::string& manager_id) = 0;
+  // Tombstones. Insert replaces one of the same id; Delete returns false when there was none;
+  // Purge deletes up to `limit` whose purge_after is before `now` and returns how many.
+  virtual Result<void> InsertTombstone(TenantId tenant, const Tombstone& tombstone) = 0;
+  virtual Result<bool> DeleteTombstone(TenantId tenant, const std::string& id) = 0;
+  virtual Result<int64_t> PurgeTombstones(const std::string& now, int64_t limit) = 0;
+  virtual Result<void> InsertHeldChange(const HeldChange& change) = 0;
+  // Moves a pending held change to `state` ("applied", "discarded"); false when it is not pending.
+  virtual Result<bool> DecideHeldChange(TenantId tenant, const std::string& id, const std::string& state,
+                                        const std::string& decided_by, const std::string& when) = 0;
   // Replaces a document's body only (no indexed column may change) and sets its version.
   virtual Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
                                    int64_t version) = 0;
@@ -646,6 +713,23 @@ class Store {
   virtual Result<std::optional<AdminCredentialMatch>> FindAdminCredentialByHash(const std::string& hash) = 0;
   // An account's API keys (not its sessions), oldest first.
   virtual Result<std::vector<AdminCredential>> ListAdminKeys(const std::string& account_id) = 0;
+
+  // As WriteTxn::FindUser, from a reader.
+  virtual Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) = 0;
+  // The newest tombstone of `kind` whose externalId is `external_id` (exactly) or, failing that,
+  // whose userName (users) or displayName (groups) is `name` (any case).
+  virtual Result<std::optional<Tombstone>> FindTombstone(TenantId tenant, Kind kind,
+                                                         const std::optional<std::string>& external_id,
+                                                         const std::optional<std::string>& name) = 0;
+  virtual Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) = 0;
+  // The tenant's held changes, newest first, optionally in one state.
+  virtual Result<std::vector<HeldChange>> ListHeldChanges(TenantId tenant, const std::optional<std::string>& state,
+                                                          int64_t limit) = 0;
+  // How many of the tenant's events since `since` (RFC 3339) have one of `types`.
+  virtual Result<int64_t> CountEventsSince(TenantId tenant, const std::vector<std::string>& types,
+                                           const std::string& since) = 0;
+  // Every manager link of the tenant (resolved and pending), by report id.
+  virtual Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) = 0;
 
   virtual Result<std::vector<TenantSchemaRecord>> TenantSchemas(TenantId tenant) = 0;
   virtual Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) = 0;

@@ -232,7 +232,9 @@ class Quirks(ServerTestCase):
     def test_q23_okta_manager_as_okta_free_text_id_is_kept(self):
         # Pattern (a): external name manager.value fed from Okta's managerId, an Okta user id that is not
         # a SCIM id here (and may name a user not provisioned yet). The create must not fail on it.
-        # (Pattern (b), manager.Email, is a gap: see README.md.)
+        # A reference nobody matches is kept as sent (pending) until a user it names arrives: Okta sends its
+        # own user id as externalId, so the manager resolves when provisioned. Pattern (b), manager.Email:
+        # e2e/test_directory.py.
         okta = Client(self.server.port, self.server.demo_token)
         okta_id = "00u1a2b3c4D5e6F7g8h9"
         try:
@@ -268,13 +270,15 @@ class Quirks(ServerTestCase):
             {"op": "replace", "value": {"active": True}})), 404)
         r = self.scim.get(q("/Users", filter=f'userName eq "{name}"', startIndex=1, count=100))
         self.assertEqual((r.status, r.json), (200, EMPTY_LIST), r.text)
+        # The same externalId within the tenant's delete_retention_days: the user comes back under its
+        # old SCIM id (a tombstone), so the vendor's app finds its own records of that user again.
         again = self.create("Users", body)
-        self.assertNotEqual(again["id"], old)
+        self.assertEqual(again["id"], old)
         self.assertEqual((again["userName"], again["externalId"], again["active"]), (name, body["externalId"], True))
         self.assertEqual(again.get("groups", []), [], "group membership of the deleted user does not come back")
         body_list = self.assertListResponse(self.scim.get(q("/Users", filter=f'userName eq "{name}"')), total=1)
         self.assertEqual(body_list["Resources"][0]["id"], again["id"])
-        self.assertScimError(self.scim.get(f"/Users/{old}"), 404)
+        self.assertEqual(self.get(f"/Users/{old}")["userName"], name)
         self.assertEqual(self.members(group), {stays})
         self.assertListResponse(self.scim.get(q("/Users", filter=f'userName eq "{name}" or id eq "{old}"')), total=1)
 

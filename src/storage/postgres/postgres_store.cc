@@ -304,6 +304,52 @@ CREATE TABLE resource_unmapped (
 );
 CREATE INDEX resource_unmapped_tenant ON resource_unmapped(tenant_id);
 )sql",
+    // 4: manager links, tombstones, held deprovisioning changes, events by type and time (SQLite's
+    // versions 12-14). Client-chosen text is indexed by its md5, as in version 1.
+    R"sql(
+CREATE TABLE manager_links (
+  report_seq BIGINT PRIMARY KEY REFERENCES resources(seq) ON DELETE CASCADE,
+  tenant_id BIGINT NOT NULL,
+  report_id TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  manager_id TEXT
+);
+CREATE INDEX manager_links_manager ON manager_links(tenant_id, manager_id) WHERE manager_id IS NOT NULL;
+CREATE INDEX manager_links_pending ON manager_links(tenant_id, md5(lower(raw))) WHERE manager_id IS NULL;
+
+CREATE TABLE tombstones (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  kind BIGINT NOT NULL,
+  user_name TEXT,
+  external_id TEXT,
+  display_name TEXT,
+  body TEXT,
+  created TEXT NOT NULL,
+  deleted TEXT NOT NULL,
+  purge_after TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX tombstones_external_id ON tombstones(tenant_id, kind, md5(external_id)) WHERE external_id IS NOT NULL;
+CREATE INDEX tombstones_name ON tombstones(tenant_id, kind, md5(lower(COALESCE(user_name, display_name))));
+CREATE INDEX tombstones_purge ON tombstones(purge_after);
+
+CREATE TABLE held_changes (
+  id TEXT PRIMARY KEY,
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  resource_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created TEXT NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT,
+  decided TEXT
+);
+CREATE INDEX held_changes_tenant ON held_changes(tenant_id, state, created);
+CREATE INDEX events_tenant_type_time ON events(tenant_id, type, time);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -368,6 +414,40 @@ Result<std::optional<std::string>> UnmappedOfResource(Connection& db, TenantId t
                                "WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.id = ?3",
                                Params({pq::Int(tenant.value), KindParam(kind), pq::Text(id)}),
                                [](const PgRow& r) { return r.Text(0); });
+}
+
+// The tenant's user whose `key` equals `value` (Store::FindUser).
+Result<std::optional<StoredResource>> FindUserIn(Connection& db, TenantId tenant, UserKey key,
+                                                 const std::string& value) {
+  std::string where;
+  std::string bound = value;
+  switch (key) {
+    case UserKey::kId: where = "r.id = ?2"; break;
+    case UserKey::kUserName: where = "md5(lower(r.user_name)) = md5(lower(?2)) AND lower(r.user_name) = lower(?2)"; break;
+    case UserKey::kExternalId: where = "md5(r.external_id) = md5(?2) AND r.external_id = ?2"; break;
+    case UserKey::kEmail:
+      // Stored folded as core::ToLower folds; the value is folded the same way here.
+      bound = core::ToLower(value);
+      where = "r.seq = (SELECT e.resource_seq FROM resource_emails e WHERE e.tenant_id = ?1 AND "
+              "md5(e.value_lower) = md5(?2) AND e.value_lower = ?2 ORDER BY e.resource_seq LIMIT 1)";
+      break;
+  }
+  return QueryOne<StoredResource>(
+      db,
+      std::string("SELECT ") + kResourceColumns + " FROM resources r WHERE r.tenant_id = ?1 AND r.kind = 1 AND " + where +
+          " ORDER BY r.seq LIMIT 1",
+      Params({pq::Int(tenant.value), pq::Text(bound)}), ReadResource<PgRow>);
+}
+
+Result<std::vector<ManagerLink>> LinksWhere(Connection& db, TenantId tenant, const std::string& where,
+                                            std::optional<std::string> value) {
+  PgParams params{pq::Int(tenant.value)};
+  if (value) params.push_back(pq::Text(*value));
+  return Query<ManagerLink>(
+      db,
+      "SELECT report_id, raw, manager_id FROM manager_links WHERE tenant_id = ?1 " + where +
+          " ORDER BY report_id COLLATE \"C\"",
+      params, [](const PgRow& r) { return ManagerLink{r.Text(0), r.Text(1), r.OptionalText(2)}; });
 }
 
 Result<std::optional<StoredResource>> GetResource(Connection& db, TenantId tenant, Kind kind, const std::string& id,
@@ -1006,6 +1086,86 @@ class PgWriteTxn final : public WriteTxn {
         Params({pq::Int(tenant.value), KindParam(kind), pq::Text(id), pq::Text(body), pq::Int(version)})));
   }
 
+  Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
+    return FindUserIn(db_, tenant, key, value);
+  }
+
+  Result<void> SetManagerLink(TenantId tenant, const ManagerLink& link) override {
+    return Done(Execute(db_,
+                        "INSERT INTO manager_links (report_seq, tenant_id, report_id, raw, manager_id) "
+                        "SELECT seq, tenant_id, id, ?3, ?4 FROM resources WHERE tenant_id = ?1 AND kind = 1 AND id = ?2 "
+                        "ON CONFLICT (report_seq) DO UPDATE SET raw = ?3, manager_id = ?4",
+                        Params({pq::Int(tenant.value), pq::Text(link.report_id), pq::Text(link.raw),
+                                pq::Text(link.manager_id)})));
+  }
+
+  Result<bool> RemoveManagerLink(TenantId tenant, const std::string& report_id) override {
+    return Changed(Execute(db_, "DELETE FROM manager_links WHERE tenant_id = ?1 AND report_id = ?2",
+                           Params({pq::Int(tenant.value), pq::Text(report_id)})));
+  }
+
+  Result<std::vector<ManagerLink>> PendingManagerLinks(TenantId tenant, const std::vector<std::string>& keys) override {
+    std::vector<ManagerLink> links;
+    for (const std::string& key : keys) {
+      auto found = LinksWhere(db_, tenant,
+                              "AND manager_id IS NULL AND md5(lower(raw)) = md5(lower(?2)) AND lower(raw) = lower(?2)",
+                              key);
+      if (!found) return std::unexpected(found.error());
+      for (auto& link : *found) {
+        bool seen = std::any_of(links.begin(), links.end(),
+                                [&](const ManagerLink& l) { return l.report_id == link.report_id; });
+        if (!seen) links.push_back(std::move(link));
+      }
+    }
+    return links;
+  }
+
+  Result<std::vector<ManagerLink>> ReportsOf(TenantId tenant, const std::string& manager_id) override {
+    return LinksWhere(db_, tenant, "AND manager_id = ?2", manager_id);
+  }
+
+  Result<void> InsertTombstone(TenantId tenant, const Tombstone& t) override {
+    return Done(Execute(db_,
+                        std::string("INSERT INTO tombstones (tenant_id, ") + kTombstoneColumns +
+                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (tenant_id, id) DO UPDATE "
+                            "SET kind = ?3, user_name = ?4, external_id = ?5, display_name = ?6, body = ?7, "
+                            "created = ?8, deleted = ?9, purge_after = ?10",
+                        Params({pq::Int(tenant.value), pq::Text(t.id), KindParam(t.kind), pq::Text(t.user_name),
+                                pq::Text(t.external_id), pq::Text(t.display_name), pq::Text(t.body),
+                                pq::Text(t.created), pq::Text(t.deleted), pq::Text(t.purge_after)})));
+  }
+
+  Result<bool> DeleteTombstone(TenantId tenant, const std::string& id) override {
+    return Changed(Execute(db_, "DELETE FROM tombstones WHERE tenant_id = ?1 AND id = ?2",
+                           Params({pq::Int(tenant.value), pq::Text(id)})));
+  }
+
+  Result<int64_t> PurgeTombstones(const std::string& now, int64_t limit) override {
+    return Execute(db_,
+                   "DELETE FROM tombstones WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM tombstones "
+                   "WHERE purge_after < ?1 LIMIT ?2)",
+                   Params({pq::Text(now), pq::Int(limit)}));
+  }
+
+  Result<void> InsertHeldChange(const HeldChange& c) override {
+    return Done(Execute(db_,
+                        "INSERT INTO held_changes (id, tenant_id, resource_id, action, method, path, body, created, "
+                        "state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        Params({pq::Text(c.id), pq::Int(c.tenant.value), pq::Text(c.resource_id), pq::Text(c.action),
+                                pq::Text(c.method), pq::Text(c.path), pq::Text(c.body), pq::Text(c.created),
+                                pq::Text(c.state)})));
+  }
+
+  // Only a pending change moves: of two operators deciding at once, one wins.
+  Result<bool> DecideHeldChange(TenantId tenant, const std::string& id, const std::string& state,
+                                const std::string& decided_by, const std::string& when) override {
+    return Changed(Execute(db_,
+                           "UPDATE held_changes SET state = ?3, decided_by = ?4, decided = ?5 "
+                           "WHERE tenant_id = ?1 AND id = ?2 AND state = 'pending'",
+                           Params({pq::Int(tenant.value), pq::Text(id), pq::Text(state), pq::Text(decided_by),
+                                   pq::Text(when)})));
+  }
+
   // As ConsumeOAuthCode: one UPDATE finds the invitation and uses it up, only while unused.
   Result<std::optional<AdminInvite>> ConsumeAdminInvite(const std::string& hash, const std::string& now) override {
     auto read = [](const PgRow& r) {
@@ -1631,6 +1791,77 @@ class PostgresStore final : public Store {
 
   Result<std::optional<std::string>> GetUnmapped(TenantId tenant, Kind kind, const std::string& id) override {
     return Read([&](Connection& db) { return UnmappedOfResource(db, tenant, kind, id); });
+  }
+
+  Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
+    return Read([&](Connection& db) { return FindUserIn(db, tenant, key, value); });
+  }
+
+  Result<std::optional<Tombstone>> FindTombstone(TenantId tenant, Kind kind, const std::optional<std::string>& external_id,
+                                                 const std::optional<std::string>& name) override {
+    return Read([&](Connection& db) -> Result<std::optional<Tombstone>> {
+      if (external_id) {
+        auto found = QueryOne<Tombstone>(
+            db,
+            std::string("SELECT ") + kTombstoneColumns +
+                " FROM tombstones WHERE tenant_id = ?1 AND kind = ?2 AND md5(external_id) = md5(?3) AND "
+                "external_id = ?3 ORDER BY deleted COLLATE \"C\" DESC LIMIT 1",
+            Params({pq::Int(tenant.value), KindParam(kind), pq::Text(*external_id)}), ReadTombstone<PgRow>);
+        if (!found || *found || !name) return found;
+      }
+      if (!name) return std::optional<Tombstone>();
+      return QueryOne<Tombstone>(
+          db,
+          std::string("SELECT ") + kTombstoneColumns +
+              " FROM tombstones WHERE tenant_id = ?1 AND kind = ?2 AND "
+              "md5(lower(COALESCE(user_name, display_name))) = md5(lower(?3)) AND "
+              "lower(COALESCE(user_name, display_name)) = lower(?3) ORDER BY deleted COLLATE \"C\" DESC LIMIT 1",
+          Params({pq::Int(tenant.value), KindParam(kind), pq::Text(*name)}), ReadTombstone<PgRow>);
+    });
+  }
+
+  Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) override {
+    return Read([&](Connection& db) {
+      return Query<Tombstone>(db,
+                              std::string("SELECT ") + kTombstoneColumns +
+                                  " FROM tombstones WHERE tenant_id = ?1 ORDER BY deleted COLLATE \"C\" DESC LIMIT ?2",
+                              Params({pq::Int(tenant.value), pq::Int(limit)}), ReadTombstone<PgRow>);
+    });
+  }
+
+  Result<std::vector<HeldChange>> ListHeldChanges(TenantId tenant, const std::optional<std::string>& state,
+                                                  int64_t limit) override {
+    return Read([&](Connection& db) {
+      return Query<HeldChange>(
+          db,
+          "SELECT id, tenant_id, resource_id, action, method, path, body, created, state, decided_by, decided "
+          "FROM held_changes WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2) "
+          "ORDER BY created COLLATE \"C\" DESC, id COLLATE \"C\" DESC LIMIT ?3",
+          Params({pq::Int(tenant.value), pq::Text(state), pq::Int(limit)}), [](const PgRow& r) {
+            return HeldChange{r.Text(0), TenantId{r.Int(1)}, r.Text(2), r.Text(3), r.Text(4),         r.Text(5),
+                              r.Text(6), r.Text(7),          r.Text(8), r.OptionalText(9), r.OptionalText(10)};
+          });
+    });
+  }
+
+  Result<int64_t> CountEventsSince(TenantId tenant, const std::vector<std::string>& types,
+                                   const std::string& since) override {
+    core::Json list = core::Json::array();
+    for (const auto& type : types) list.push_back(type);
+    return Read([&](Connection& db) -> Result<int64_t> {
+      auto count = QueryOne<int64_t>(
+          db,
+          "SELECT count(*) FROM events WHERE tenant_id = ?1 AND type IN (SELECT jsonb_array_elements_text(?2::jsonb)) "
+          "AND time >= ?3",
+          Params({pq::Int(tenant.value), pq::Text(core::DumpJson(list)), pq::Text(since)}),
+          [](const PgRow& r) { return r.Int(0); });
+      if (!count) return std::unexpected(count.error());
+      return count->value_or(0);
+    });
+  }
+
+  Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) override {
+    return Read([&](Connection& db) { return LinksWhere(db, tenant, "", std::nullopt); });
   }
 
   Result<std::vector<std::string>> UnmappedOf(TenantId tenant, int64_t limit) override {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -308,6 +309,55 @@ CREATE TABLE resource_unmapped (
 );
 CREATE INDEX resource_unmapped_tenant ON resource_unmapped(tenant_id);
 )sql",
+    // 12: users' enterprise managers as sent, resolved or pending.
+    R"sql(
+CREATE TABLE manager_links (
+  report_seq INTEGER PRIMARY KEY REFERENCES resources(seq) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL,
+  report_id TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  manager_id TEXT
+);
+CREATE INDEX manager_links_manager ON manager_links(tenant_id, manager_id) WHERE manager_id IS NOT NULL;
+CREATE INDEX manager_links_pending ON manager_links(tenant_id, lower(raw)) WHERE manager_id IS NULL;
+)sql",
+    // 13: tombstones of deleted resources.
+    R"sql(
+CREATE TABLE tombstones (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  user_name TEXT,
+  external_id TEXT,
+  display_name TEXT,
+  body TEXT,
+  created TEXT NOT NULL,
+  deleted TEXT NOT NULL,
+  purge_after TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX tombstones_external_id ON tombstones(tenant_id, kind, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX tombstones_name ON tombstones(tenant_id, kind, lower(COALESCE(user_name, display_name)));
+CREATE INDEX tombstones_purge ON tombstones(purge_after);
+)sql",
+    // 14: deprovisioning requests held by the circuit breaker; events counted by type and time.
+    R"sql(
+CREATE TABLE held_changes (
+  id TEXT PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  resource_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created TEXT NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT,
+  decided TEXT
+);
+CREATE INDEX held_changes_tenant ON held_changes(tenant_id, state, created);
+CREATE INDEX events_tenant_type_time ON events(tenant_id, type, time);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -357,6 +407,35 @@ Result<std::vector<TenantSchemaRecord>> SchemasOf(Connection& db, TenantId tenan
       db, "SELECT urn, definition, updated FROM tenant_schemas WHERE tenant_id = ?1 ORDER BY urn",
       [&](Statement& s) { s.Bind(1, tenant.value); },
       [](const Statement& s) { return TenantSchemaRecord{s.Text(0), s.Text(1), s.Text(2)}; });
+}
+
+Result<std::optional<StoredResource>> FindUserIn(Connection& db, TenantId tenant, UserKey key, const std::string& value) {
+  std::string where;
+  switch (key) {
+    case UserKey::kId: where = "r.id = ?2"; break;
+    case UserKey::kUserName: where = "lower(r.user_name) = lower(?2)"; break;
+    case UserKey::kExternalId: where = "r.external_id = ?2"; break;
+    case UserKey::kEmail:
+      where = "r.seq = (SELECT e.resource_seq FROM resource_emails e WHERE e.tenant_id = ?1 AND "
+              "e.value_lower = lower(?2) ORDER BY e.resource_seq LIMIT 1)";
+      break;
+  }
+  return QueryOne<StoredResource>(
+      db, std::string("SELECT ") + kResourceColumns + " FROM resources r WHERE r.tenant_id = ?1 AND r.kind = 1 AND " +
+              where + " ORDER BY r.seq LIMIT 1",
+      [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, value); }, ReadResource<Statement>);
+}
+
+
+Result<std::vector<ManagerLink>> LinksWhere(Connection& db, TenantId tenant, const std::string& where,
+                                            const std::function<void(Statement&)>& bind) {
+  return Query<ManagerLink>(
+      db, "SELECT report_id, raw, manager_id FROM manager_links WHERE tenant_id = ?1 " + where + " ORDER BY report_id",
+      [&](Statement& s) {
+        s.Bind(1, tenant.value);
+        bind(s);
+      },
+      [](const Statement& s) { return ManagerLink{s.Text(0), s.Text(1), s.OptionalText(2)}; });
 }
 
 Result<std::optional<std::string>> UnmappedOfResource(Connection& db, TenantId tenant, Kind kind,
@@ -1006,6 +1085,96 @@ class SqliteWriteTxn final : public WriteTxn {
           s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, after_id).Bind(4, limit);
         },
         [](const Statement& s) { return Row{ReadResource(s), s.OptionalText(kResourceColumnCount)}; });
+  }
+
+  Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
+    return FindUserIn(db_, tenant, key, value);
+  }
+
+  Result<void> InsertHeldChange(const HeldChange& c) override {
+    auto s = db_.Prepare(
+        "INSERT INTO held_changes (id, tenant_id, resource_id, action, method, path, body, created, state) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, c.id).Bind(2, c.tenant.value).Bind(3, c.resource_id).Bind(4, c.action).Bind(5, c.method);
+    s->Bind(6, c.path).Bind(7, c.body).Bind(8, c.created).Bind(9, c.state);
+    return s->Run();
+  }
+
+  Result<bool> DecideHeldChange(TenantId tenant, const std::string& id, const std::string& state,
+                                const std::string& decided_by, const std::string& when) override {
+    auto s = db_.Prepare(
+        "UPDATE held_changes SET state = ?3, decided_by = ?4, decided = ?5 "
+        "WHERE tenant_id = ?1 AND id = ?2 AND state = 'pending'");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, id).Bind(3, state).Bind(4, decided_by).Bind(5, when);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<void> InsertTombstone(TenantId tenant, const Tombstone& t) override {
+    auto s = db_.Prepare(std::string("INSERT OR REPLACE INTO tombstones (tenant_id, ") + kTombstoneColumns +
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, t.id).Bind(3, int64_t{static_cast<int>(t.kind)}).Bind(4, t.user_name);
+    s->Bind(5, t.external_id).Bind(6, t.display_name).Bind(7, t.body).Bind(8, t.created).Bind(9, t.deleted);
+    s->Bind(10, t.purge_after);
+    return s->Run();
+  }
+
+  Result<bool> DeleteTombstone(TenantId tenant, const std::string& id) override {
+    auto s = db_.Prepare("DELETE FROM tombstones WHERE tenant_id = ?1 AND id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, id);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<int64_t> PurgeTombstones(const std::string& now, int64_t limit) override {
+    auto s = db_.Prepare(
+        "DELETE FROM tombstones WHERE rowid IN (SELECT rowid FROM tombstones WHERE purge_after < ?1 LIMIT ?2)");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, now).Bind(2, limit);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes();
+  }
+
+  Result<void> SetManagerLink(TenantId tenant, const ManagerLink& link) override {
+    auto s = db_.Prepare(
+        "INSERT INTO manager_links (report_seq, tenant_id, report_id, raw, manager_id) "
+        "SELECT seq, tenant_id, id, ?3, ?4 FROM resources WHERE tenant_id = ?1 AND kind = 1 AND id = ?2 "
+        "ON CONFLICT (report_seq) DO UPDATE SET raw = ?3, manager_id = ?4");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, link.report_id).Bind(3, link.raw);
+    if (link.manager_id) s->Bind(4, *link.manager_id);
+    else s->BindNull(4);
+    return s->Run();
+  }
+
+  Result<bool> RemoveManagerLink(TenantId tenant, const std::string& report_id) override {
+    auto s = db_.Prepare("DELETE FROM manager_links WHERE tenant_id = ?1 AND report_id = ?2");
+    if (!s) return std::unexpected(s.error());
+    s->Bind(1, tenant.value).Bind(2, report_id);
+    if (auto r = s->Run(); !r) return std::unexpected(r.error());
+    return db_.Changes() > 0;
+  }
+
+  Result<std::vector<ManagerLink>> PendingManagerLinks(TenantId tenant, const std::vector<std::string>& keys) override {
+    std::vector<ManagerLink> links;
+    for (const std::string& key : keys) {
+      auto found = LinksWhere(db_, tenant, "AND manager_id IS NULL AND lower(raw) = lower(?2)",
+                              [&](Statement& s) { s.Bind(2, key); });
+      if (!found) return std::unexpected(found.error());
+      for (auto& link : *found) {
+        bool seen = std::any_of(links.begin(), links.end(), [&](const ManagerLink& l) { return l.report_id == link.report_id; });
+        if (!seen) links.push_back(std::move(link));
+      }
+    }
+    return links;
+  }
+
+  Result<std::vector<ManagerLink>> ReportsOf(TenantId tenant, const std::string& manager_id) override {
+    return LinksWhere(db_, tenant, "AND manager_id = ?2", [&](Statement& s) { s.Bind(2, manager_id); });
   }
 
   Result<void> RewriteBody(TenantId tenant, Kind kind, const std::string& id, const std::string& body,
@@ -1675,6 +1844,86 @@ class SqliteStore final : public Store {
     auto db = Reader();
     if (!db) return std::unexpected(db.error());
     return UnmappedOfResource(*db->connection, tenant, kind, id);
+  }
+
+  Result<std::optional<StoredResource>> FindUser(TenantId tenant, UserKey key, const std::string& value) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return FindUserIn(*db->connection, tenant, key, value);
+  }
+
+  Result<std::optional<Tombstone>> FindTombstone(TenantId tenant, Kind kind, const std::optional<std::string>& external_id,
+                                                 const std::optional<std::string>& name) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    if (external_id) {
+      auto found = QueryOne<Tombstone>(
+          *db->connection,
+          std::string("SELECT ") + kTombstoneColumns +
+              " FROM tombstones WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3 ORDER BY deleted DESC LIMIT 1",
+          [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, *external_id); },
+          ReadTombstone<Statement>);
+      if (!found || *found || !name) return found;
+    }
+    if (!name) return std::optional<Tombstone>();
+    return QueryOne<Tombstone>(
+        *db->connection,
+        std::string("SELECT ") + kTombstoneColumns +
+            " FROM tombstones WHERE tenant_id = ?1 AND kind = ?2 AND lower(COALESCE(user_name, display_name)) = "
+            "lower(?3) ORDER BY deleted DESC LIMIT 1",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, int64_t{static_cast<int>(kind)}).Bind(3, *name); },
+        ReadTombstone<Statement>);
+  }
+
+  Result<std::vector<HeldChange>> ListHeldChanges(TenantId tenant, const std::optional<std::string>& state,
+                                                  int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<HeldChange>(
+        *db->connection,
+        std::string("SELECT id, tenant_id, resource_id, action, method, path, body, created, state, decided_by, decided "
+                    "FROM held_changes WHERE tenant_id = ?1 ") +
+            (state ? "AND state = ?2 " : "") + "ORDER BY created DESC, id DESC LIMIT ?3",
+        [&](Statement& s) {
+          s.Bind(1, tenant.value);
+          if (state) s.Bind(2, *state);
+          s.Bind(3, limit);
+        },
+        [](const Statement& s) {
+          return HeldChange{s.Text(0), TenantId{s.Int(1)}, s.Text(2), s.Text(3), s.Text(4),         s.Text(5),
+                            s.Text(6), s.Text(7),          s.Text(8), s.OptionalText(9), s.OptionalText(10)};
+        });
+  }
+
+  Result<int64_t> CountEventsSince(TenantId tenant, const std::vector<std::string>& types,
+                                   const std::string& since) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    int64_t total = 0;
+    for (const std::string& type : types) {
+      auto count = QueryOne<int64_t>(
+          *db->connection, "SELECT count(*) FROM events WHERE tenant_id = ?1 AND type = ?2 AND time >= ?3",
+          [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, type).Bind(3, since); },
+          [](const Statement& s) { return s.Int(0); });
+      if (!count) return std::unexpected(count.error());
+      total += count->value_or(0);
+    }
+    return total;
+  }
+
+  Result<std::vector<Tombstone>> ListTombstones(TenantId tenant, int64_t limit) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return Query<Tombstone>(
+        *db->connection,
+        std::string("SELECT ") + kTombstoneColumns + " FROM tombstones WHERE tenant_id = ?1 ORDER BY deleted DESC LIMIT ?2",
+        [&](Statement& s) { s.Bind(1, tenant.value).Bind(2, limit); }, ReadTombstone<Statement>);
+  }
+
+  Result<std::vector<ManagerLink>> ManagerLinks(TenantId tenant) override {
+    auto db = Reader();
+    if (!db) return std::unexpected(db.error());
+    return LinksWhere(*db->connection, tenant, "", [](Statement&) {});
   }
 
   Result<std::vector<std::string>> UnmappedOf(TenantId tenant, int64_t limit) override {
