@@ -819,8 +819,12 @@ struct ScimApi::Impl {
       return plan;
     }
     if (previous && *previous == *reference) {  // unchanged: keep what the stored document shows
-      auto manager = (*before)[std::string(core::kEnterpriseUserSchema)]["manager"];
-      directory::SetManager(document, std::pair{*reference, manager.value("displayName", std::string())});
+      std::string display;
+      if (auto enterprise = before->find(std::string(core::kEnterpriseUserSchema));
+          enterprise != before->end() && enterprise->contains("manager") && (*enterprise)["manager"].is_object()) {
+        display = (*enterprise)["manager"].value("displayName", std::string());
+      }
+      directory::SetManager(document, std::pair{*reference, display});
       return plan;
     }
     auto manager = directory::ResolveManager(store, call->principal.tenant, ManagerKeys(*call), *reference);
