@@ -63,6 +63,8 @@ struct Call {
 
   // Set on a held deprovisioning request an operator applied: it passes the circuit breaker.
   bool past_guard = false;
+  // Set when account linking turned a create into an update of an existing user: how it matched.
+  std::string linked_by;
 
   // The schemas this tenant's documents are read and written with (directory/tenant_schemas.h).
   std::shared_ptr<const core::SchemaRegistry> registry;
@@ -701,6 +703,47 @@ struct ScimApi::Impl {
         });
   }
 
+  // ---- account linking -----------------------------------------------------------------------------
+
+  // The existing user a create names under the tenant's account-linking policy, with how it
+  // matched: the same externalId; else the same userName (any case); else, when the tenant trusts
+  // its IdP's emails, a shared email. A user who carries another externalId is never linked (that
+  // is someone else's identity): the create then fails as it would without linking.
+  Result<std::optional<std::pair<std::string, std::string>>> AccountToLink(const CallPtr& call, const Json& document) {
+    using Found = std::optional<std::pair<std::string, std::string>>;
+    auto text = [&](const Json& json, const char* name) {
+      auto it = json.find(name);
+      return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string external_id = text(document, "externalId");
+    storage::TenantId tenant = call->principal.tenant;
+    auto linkable = [&](const storage::StoredResource& user) {
+      auto body = core::ParseJson(user.body);
+      std::string theirs = body ? text(*body, "externalId") : std::string();
+      return theirs.empty() || theirs == external_id;
+    };
+    std::vector<std::pair<storage::UserKey, std::string>> keys;
+    if (!external_id.empty()) keys.emplace_back(storage::UserKey::kExternalId, external_id);
+    if (std::string name = text(document, "userName"); !name.empty()) keys.emplace_back(storage::UserKey::kUserName, name);
+    if (call->principal.settings.trust_idp_emails) {
+      if (auto emails = document.find("emails"); emails != document.end() && emails->is_array()) {
+        for (const Json& email : *emails) {
+          if (email.is_object()) keys.emplace_back(storage::UserKey::kEmail, text(email, "value"));
+        }
+      }
+    }
+    for (const auto& [key, value] : keys) {
+      if (value.empty()) continue;
+      auto user = store.FindUser(tenant, key, value);
+      if (!user) return std::unexpected(user.error());
+      if (!*user) continue;
+      if (key != storage::UserKey::kExternalId && !linkable(**user)) return Found();
+      static constexpr const char* kNames[] = {"id", "userName", "email", "externalId"};
+      return Found(std::pair{(*user)->id, std::string(kNames[static_cast<int>(key)])});
+    }
+    return Found();
+  }
+
   // ---- the deprovisioning circuit breaker (directory/deprovision_guard.h) -------------------------
 
   static bool MayHold(const CallPtr& call) {
@@ -982,6 +1025,15 @@ struct ScimApi::Impl {
     core::QuirkLog scratch;
     auto normalized = ReadBody(call, kind, core::WriteContext::kCreate, call->QuirksFor(attempt, scratch));
     if (!normalized) return ReplyError(call, normalized.error());
+    if (kind == Kind::kUser && call->principal.settings.link_accounts) {
+      auto existing = AccountToLink(call, normalized->resource);
+      if (!existing) return ReplyError(call, existing.error());
+      if (*existing) {
+        call->linked_by = "linked to existing user " + (*existing)->first + " by " + (*existing)->second;
+        call->resource = {kind, (*existing)->first};
+        return Replace(call, kind, (*existing)->first, 0);
+      }
+    }
     // A resource deleted here and created again by the IdP (a reactivation) comes back under its
     // old id and creation time, so the app's references to it hold. Only the IdP's own id
     // (externalId) says it is the same one: userNames are recycled, and a new person must never
@@ -1286,7 +1338,10 @@ struct ScimApi::Impl {
             response.log_note = SkippedNote(*skipped);
             return Reply(call, std::move(response));
           }
-          RespondWithResource(call, kind, *result, 200, WriteProjection(call), SkippedNote(*skipped));
+          // A create linked to an existing user (account linking) answers as the create it was.
+          std::string note = SkippedNote(*skipped);
+          if (!call->linked_by.empty()) note += (note.empty() ? "" : "; ") + call->linked_by;
+          RespondWithResource(call, kind, *result, call->linked_by.empty() ? 200 : 201, WriteProjection(call), note);
         });
   }
 

@@ -109,6 +109,18 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
     else return Invalid(key, value, "reject, keep");
     return {};
   }
+  if (key == "account_linking") {
+    if (IEquals(value, "off")) settings.link_accounts = false;
+    else if (IEquals(value, "on")) settings.link_accounts = true;
+    else return Invalid(key, value, "off, on");
+    return {};
+  }
+  if (key == "trust_idp_emails") {
+    if (IEquals(value, "false")) settings.trust_idp_emails = false;
+    else if (IEquals(value, "true")) settings.trust_idp_emails = true;
+    else return Invalid(key, value, "false, true");
+    return {};
+  }
   if (key == "deprovision_limit") {
     int64_t percent = 0;
     std::string_view number = value.ends_with("%") ? value.substr(0, value.size() - 1) : value;
@@ -209,7 +221,7 @@ Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, st
                   "'; the settings are: profile, compatibility, unknown_members, passwords, notifications, "
                   "initial_sync, rate_limit, auth_scheme, unknown_attributes, manager_match, groups_as_departments, "
                   "email_domains, dry_run, delete_mode, delete_retention_days, okta_roles, deprovision_limit, "
-                  "deprovision_window_minutes");
+                  "deprovision_window_minutes, account_linking, trust_idp_emails");
 }
 
 bool TenantSettings::InInitialSync(std::string_view now) const {
@@ -248,7 +260,9 @@ std::vector<std::pair<std::string, std::string>> DescribeTenantSettings(const Te
           {"okta_roles", settings.okta_roles ? "on" : "off"},
           {"deprovision_limit",
            settings.deprovision_limit_percent == 0 ? "off" : std::to_string(settings.deprovision_limit_percent) + "%"},
-          {"deprovision_window_minutes", std::to_string(settings.deprovision_window_minutes)}};
+          {"deprovision_window_minutes", std::to_string(settings.deprovision_window_minutes)},
+          {"account_linking", settings.link_accounts ? "on" : "off"},
+          {"trust_idp_emails", settings.trust_idp_emails ? "true" : "false"}};
 }
 
 Result<TenantSettings> ParseTenantSettings(std::string_view json_text) {

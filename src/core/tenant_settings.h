@@ -71,6 +71,10 @@ struct TenantSettings {
   // for an operator. 0: off.
   int64_t deprovision_limit_percent = 0;
   int64_t deprovision_window_minutes = 60;
+  // Account linking: a create for someone who already exists here updates that user instead of
+  // failing with 409 (matched by externalId, then userName, then email when trusted).
+  bool link_accounts = false;
+  bool trust_idp_emails = false;
   int64_t delete_retention_days = 30;
   // Counts the changes to the tenant's schemas (storage::WriteTxn::BumpSchemaRevision); 0: none
   // declared ever. Not a setting: stored with them, never written by SetTenantSetting.
@@ -97,7 +101,8 @@ std::string DumpTenantSettings(const TenantSettings& settings);
 // order of id, userName, email, externalId), groups_as_departments (true, false), email_domains (any,
 // or a comma-separated list of domains), dry_run (true, false), delete_mode (hard, soft),
 // delete_retention_days (1 to 3650), okta_roles (on, off), deprovision_limit (off, or a percentage
-// 1-100 followed by %), deprovision_window_minutes (1 to 10080).
+// 1-100 followed by %), deprovision_window_minutes (1 to 10080), account_linking (off, on),
+// trust_idp_emails (false, true).
 // Errors: kInvalidValue naming the key or listing the allowed values.
 Result<void> SetTenantSetting(TenantSettings& settings, std::string_view key, std::string_view value);
 // Every setting as (key, value) in the spelling SetTenantSetting takes.

@@ -395,3 +395,39 @@ class ProvisioningPolicyTest(ServerTestCase):
         actions = [e["action"] for e in admin.get("/audit?limit=20").json["entries"]]
         for action in ("deprovision.held", "deprovision.apply", "deprovision.discard"):
             self.assertIn(action, actions)
+
+    def test_account_linking_updates_the_existing_user_instead_of_a_409(self):
+        client = self.tenant("linking")
+        existing = client.post("/Users", user("pat@linking.example", displayName="Pat (imported)")).json
+        other = client.post("/Users", user("sam@linking.example", externalId="okta-sam")).json
+        # Off (the default): the second create of a userName is a 409, as RFC 7644 says.
+        self.assertScimError(client.post("/Users", user("PAT@linking.example", externalId="okta-pat")), 409, "uniqueness")
+
+        self.server.cli("tenant", "set", "linking", "account_linking", "on", check=True)
+        linked = client.post("/Users", user("PAT@linking.example", externalId="okta-pat", displayName="Pat"))
+        self.assertEqual(linked.status, 201, linked.text)
+        self.assertEqual(linked.json["id"], existing["id"], "the existing user, not a new one")
+        self.assertEqual((linked.json["externalId"], linked.json["displayName"]), ("okta-pat", "Pat"))
+        again = client.post("/Users", user("pat.new@linking.example", externalId="okta-pat"))  # by externalId
+        self.assertEqual(again.json["id"], existing["id"])
+        self.assertEqual(again.json["userName"], "pat.new@linking.example")
+        # Someone else's identity is never taken over: another externalId on that userName is a 409.
+        self.assertScimError(client.post("/Users", user("sam@linking.example", externalId="okta-other")), 409)
+        # Email only when the tenant trusts the IdP's emails.
+        kim = client.post("/Users", user("kim@linking.example")).json  # email kim.mail@linking.example
+        by_email = dict(user("kimberly@linking.example"), emails=[{"value": "kim.mail@linking.example"}])
+        untrusted = client.post("/Users", by_email)
+        self.assertEqual(untrusted.status, 201, untrusted.text)
+        self.assertNotEqual(untrusted.json["id"], kim["id"], "never a silent adoption by email")
+        self.server.cli("tenant", "set", "linking", "trust_idp_emails", "true", check=True)
+        trusted = client.post("/Users", dict(user("kimmy@linking.example", externalId="okta-kim"),
+                                             emails=[{"value": "kim.mail@linking.example"}]))
+        self.assertEqual(trusted.status, 201, trusted.text)
+        self.assertEqual(trusted.json["id"], kim["id"])
+        # Trusted emails still never take over someone who has another IdP identity.
+        taken = client.post("/Users", dict(user("samuel@linking.example", externalId="okta-x"),
+                                           emails=[{"value": "sam.mail@linking.example"}]))
+        self.assertEqual(taken.status, 201, taken.text)
+        self.assertNotEqual(taken.json["id"], other["id"])
+        self.assertTrue(wait_until(lambda: "linked to existing user" in self.server.cli(
+            "journal", "linking", "--limit", "20", check=True).stdout))
