@@ -202,4 +202,40 @@ Tombstone ReadTombstone(const Row& s) {
                    s.Text(8)};
 }
 
+template <class Row>
+JournalEntry ReadJournalEntry(const Row& s) {
+  JournalEntry e;
+  e.seq = s.Int(0);
+  e.tenant = TenantId{s.Int(1)};
+  e.time = s.Text(2);
+  e.credential = s.Text(3);
+  e.idp = s.Text(4);
+  e.method = s.Text(5);
+  e.path = s.Text(6);
+  e.query = s.Text(7);
+  e.status = s.Int(8);
+  e.scim_type = s.Text(9);
+  e.detail = s.Text(10);
+  e.duration_ms = s.Double(11);
+  e.resource_type = s.OptionalText(12);
+  e.resource_id = s.OptionalText(13);
+  e.request_body = s.Text(14);
+  if (core::Result<core::Json> events = core::ParseJson(s.Text(15)); events && events->is_array()) {
+    for (const core::Json& id : *events) {
+      if (id.is_string()) e.events.push_back(id.get<std::string>());
+    }
+  }
+  e.note = s.Text(16);
+  return e;
+}
+
+inline constexpr const char* kHeldChangeColumns =
+    "id, tenant_id, resource_id, action, method, path, body, created, state, decided_by, decided";
+
+template <class Row>
+HeldChange ReadHeldChange(const Row& s) {
+  return HeldChange{s.Text(0), TenantId{s.Int(1)}, s.Text(2), s.Text(3), s.Text(4),         s.Text(5),
+                    s.Text(6), s.Text(7),          s.Text(8), s.OptionalText(9), s.OptionalText(10)};
+}
+
 }  // namespace scim::storage

@@ -1654,31 +1654,7 @@ class PostgresStore final : public Store {
           Params({pq::Int(tenant.value), pq::Text(query.resource_id), pq::OptionalInt(query.status_min),
                   pq::OptionalInt(query.status_max), pq::Text(query.since), pq::Text(query.until),
                   pq::OptionalInt(query.before_seq), pq::Text(like), pq::Int(query.limit)}),
-          [](const PgRow& r) {
-            JournalEntry e;
-            e.seq = r.Int(0);
-            e.tenant = TenantId{r.Int(1)};
-            e.time = r.Text(2);
-            e.credential = r.Text(3);
-            e.idp = r.Text(4);
-            e.method = r.Text(5);
-            e.path = r.Text(6);
-            e.query = r.Text(7);
-            e.status = r.Int(8);
-            e.scim_type = r.Text(9);
-            e.detail = r.Text(10);
-            e.duration_ms = r.Double(11);
-            e.resource_type = r.OptionalText(12);
-            e.resource_id = r.OptionalText(13);
-            e.request_body = r.Text(14);
-            if (auto events = core::ParseJson(r.Text(15)); events && events->is_array()) {
-              for (const auto& id : *events) {
-                if (id.is_string()) e.events.push_back(id.get<std::string>());
-              }
-            }
-            e.note = r.Text(16);
-            return e;
-          });
+          ReadJournalEntry<PgRow>);
     });
   }
 
@@ -1834,13 +1810,10 @@ class PostgresStore final : public Store {
     return Read([&](Connection& db) {
       return Query<HeldChange>(
           db,
-          "SELECT id, tenant_id, resource_id, action, method, path, body, created, state, decided_by, decided "
-          "FROM held_changes WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2) "
+          std::string("SELECT ") + kHeldChangeColumns +
+              " FROM held_changes WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2) "
           "ORDER BY created COLLATE \"C\" DESC, id COLLATE \"C\" DESC LIMIT ?3",
-          Params({pq::Int(tenant.value), pq::Text(state), pq::Int(limit)}), [](const PgRow& r) {
-            return HeldChange{r.Text(0), TenantId{r.Int(1)}, r.Text(2), r.Text(3), r.Text(4),         r.Text(5),
-                              r.Text(6), r.Text(7),          r.Text(8), r.OptionalText(9), r.OptionalText(10)};
-          });
+          Params({pq::Int(tenant.value), pq::Text(state), pq::Int(limit)}), ReadHeldChange<PgRow>);
     });
   }
 

@@ -1709,31 +1709,7 @@ class SqliteStore final : public Store {
           optional_int(s, 7, query.before_seq);
           s.Bind(8, like).Bind(9, query.limit);
         },
-        [](const Statement& s) {
-          JournalEntry e;
-          e.seq = s.Int(0);
-          e.tenant = TenantId{s.Int(1)};
-          e.time = s.Text(2);
-          e.credential = s.Text(3);
-          e.idp = s.Text(4);
-          e.method = s.Text(5);
-          e.path = s.Text(6);
-          e.query = s.Text(7);
-          e.status = s.Int(8);
-          e.scim_type = s.Text(9);
-          e.detail = s.Text(10);
-          e.duration_ms = s.Double(11);
-          e.resource_type = s.OptionalText(12);
-          e.resource_id = s.OptionalText(13);
-          e.request_body = s.Text(14);
-          if (auto events = core::ParseJson(s.Text(15)); events && events->is_array()) {
-            for (const auto& id : *events) {
-              if (id.is_string()) e.events.push_back(id.get<std::string>());
-            }
-          }
-          e.note = s.Text(16);
-          return e;
-        });
+        ReadJournalEntry<Statement>);
   }
 
   Result<std::optional<LoginRecord>> FindLogin(const std::string& username) override {
@@ -1881,18 +1857,14 @@ class SqliteStore final : public Store {
     if (!db) return std::unexpected(db.error());
     return Query<HeldChange>(
         *db->connection,
-        std::string("SELECT id, tenant_id, resource_id, action, method, path, body, created, state, decided_by, decided "
-                    "FROM held_changes WHERE tenant_id = ?1 ") +
+        std::string("SELECT ") + kHeldChangeColumns + " FROM held_changes WHERE tenant_id = ?1 " +
             (state ? "AND state = ?2 " : "") + "ORDER BY created DESC, id DESC LIMIT ?3",
         [&](Statement& s) {
           s.Bind(1, tenant.value);
           if (state) s.Bind(2, *state);
           s.Bind(3, limit);
         },
-        [](const Statement& s) {
-          return HeldChange{s.Text(0), TenantId{s.Int(1)}, s.Text(2), s.Text(3), s.Text(4),         s.Text(5),
-                            s.Text(6), s.Text(7),          s.Text(8), s.OptionalText(9), s.OptionalText(10)};
-        });
+        ReadHeldChange<Statement>);
   }
 
   Result<int64_t> CountEventsSince(TenantId tenant, const std::vector<std::string>& types,
